@@ -1,0 +1,95 @@
+"""`GET /healthz` (open, JSON) and `GET /metrics` (Prometheus text): the same counters, one source."""
+
+from __future__ import annotations
+
+import time
+
+import redis
+from flask import Blueprint, Response, current_app
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+from dashboard.api.ingest import json_response
+
+bp = Blueprint("health", __name__)
+
+
+def health_report(svc) -> dict:
+    """Everything an operator asks first: is Redis there, is the consumer keeping up."""
+    with svc.store.lock:
+        counters = svc.store.state.counters()
+    reachable = svc.redis_reachable()
+    try:
+        ingest = svc.publisher.ingest_stats() if reachable else {}
+    except (redis.RedisError, OSError):
+        ingest = {}
+    lag = svc.log_lag(counters["entries_consumed"]) if reachable else None
+    consumer = svc.consumer.health if svc.consumer else None
+    healthy = reachable and consumer is not None and consumer.caught_up
+    return {
+        "status": "ok" if healthy else "degraded",
+        "redis": "up" if reachable else "down",
+        "port_id": svc.config.port_id,
+        "events_applied": counters["events_applied"],
+        "events_rejected": ingest.get("rejected", 0) + counters["rejected_in_log"],
+        "duplicates": ingest.get("duplicates", 0) + counters["duplicates_in_log"],
+        "duplicates_at_ingest": ingest.get("duplicates", 0),
+        "duplicates_in_log": counters["duplicates_in_log"],
+        "events_accepted_at_ingest": ingest.get("accepted", 0),
+        "last_stream_id": counters["last_stream_id"],
+        "lag": lag,
+        "events_by_type": counters["by_type"],
+        "consumer": {
+            "connected": bool(consumer and consumer.connected),
+            "caught_up": bool(consumer and consumer.caught_up),
+            "sessions": consumer.sessions if consumer else 0,
+            "last_error": consumer.last_error if consumer else None,
+        },
+        "snapshot": {"stream_id": svc.store.last_snapshot_id, "saved_at": svc.store.last_snapshot_at},
+        "uptime_seconds": round(time.time() - svc.started_at, 3),
+    }
+
+
+class HealthCollector:
+    """Reads the health report at scrape time, so /metrics and /healthz never disagree."""
+
+    def __init__(self, svc):
+        self.svc = svc
+
+    def collect(self):
+        report = health_report(self.svc)
+        for name, key, text in (
+            ("dp_events_applied", "events_applied", "Events applied to the port state"),
+            ("dp_events_rejected", "events_rejected", "Inputs rejected (at ingest and in the log)"),
+            ("dp_duplicates", "duplicates", "Repeated (source, id) events, dropped"),
+        ):
+            counter = CounterMetricFamily(name, text)
+            counter.add_metric([], report[key])
+            yield counter
+        yield _gauge("dp_redis_up", "1 when Redis answers", int(report["redis"] == "up"))
+        yield _gauge("dp_consumer_lag", "Log entries not yet applied", report["lag"] or 0)
+        yield _gauge("dp_consumer_sessions", "Consumer (re)connections", report["consumer"]["sessions"])
+
+
+def _gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(name, text)
+    gauge.add_metric([], value)
+    return gauge
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    report = health_report(current_app.extensions["portpulse"])
+    return json_response(report, 200)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    registry = current_app.extensions["portpulse_metrics"]
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def metrics_registry(svc) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(HealthCollector(svc))
+    return registry

@@ -1,0 +1,130 @@
+"""`POST /api/v1/events`: partners send one event or an array; each bad one gets its reasons.
+
+Whole-request problems, checked in this order: 401 unknown key, 413 too large, 400 not JSON (or
+not an object or array), 403 an event speaking for another partner, 503 Redis unreachable (with
+Retry-After; nothing stored, a retry is safe). Otherwise 202 with per-event results.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import orjson
+import redis
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from feeds.events import validate_event
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+MAX_BATCH_EVENTS = 5000
+RETRY_AFTER_SECONDS = 5
+
+bp = Blueprint("ingest", __name__)
+
+
+class RequestRejected(Exception):
+    def __init__(self, status: int, error: str, message: str, details: list | None = None):
+        super().__init__(message)
+        self.status, self.error, self.message, self.details = status, error, message, details or []
+
+
+def json_response(body: dict, status: int, headers: dict | None = None) -> Response:
+    return Response(orjson.dumps(body), status=status, headers=headers, mimetype="application/json")
+
+
+def error_response(status: int, error: str, message: str, details: list | None = None,
+                   headers: dict | None = None) -> Response:
+    body = {"error": error, "message": message}
+    if details:
+        body["details"] = details
+    return json_response(body, status, headers)
+
+
+def bearer_key() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, key = header.partition(" ")
+    return key.strip() if scheme.lower() == "bearer" else None
+
+
+def service():
+    return current_app.extensions["portpulse"]
+
+
+def read_events(source: str) -> list:
+    """The body as a list of raw events, or RequestRejected (413, 400, 403 in that order)."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise RequestRejected(413, "too_large", f"body over {MAX_BODY_BYTES} bytes")
+    request.max_content_length = MAX_BODY_BYTES
+    try:
+        body = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise RequestRejected(413, "too_large", f"body over {MAX_BODY_BYTES} bytes") from None
+    try:
+        parsed = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise RequestRejected(400, "not_json", f"body is not JSON: {exc}") from None
+    if not isinstance(parsed, (dict, list)):
+        raise RequestRejected(400, "not_event", "body must be an event object or an array of events")
+    events = parsed if isinstance(parsed, list) else [parsed]
+    if len(events) > MAX_BATCH_EVENTS:
+        raise RequestRejected(413, "too_many_events", f"more than {MAX_BATCH_EVENTS} events")
+    foreign = [{"index": i, "source": str(e.get("source"))[:80]} for i, e in enumerate(events)
+               if isinstance(e, dict) and "source" in e and e["source"] != source]
+    if foreign:
+        raise RequestRejected(403, "wrong_source",
+                              f"this key speaks only for {source}; nothing was stored", foreign)
+    return events
+
+
+@bp.post("/api/v1/events")
+def post_events() -> Response:
+    svc = service()
+    source = svc.partners.source_for(bearer_key())
+    if source is None:
+        return error_response(401, "unauthorized", "missing or unknown partner key",
+                              headers={"WWW-Authenticate": "Bearer"})
+    try:
+        events = read_events(source)
+        return accept_events(svc, source, events)
+    except RequestRejected as rejected:
+        dead_letter_request(svc, source, rejected)
+        return error_response(rejected.status, rejected.error, rejected.message, rejected.details)
+    except (redis.ConnectionError, redis.TimeoutError, OSError):
+        return error_response(503, "unavailable", "event store unreachable; nothing was stored, retry later",
+                              headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def accept_events(svc, source: str, events: list) -> Response:
+    now = datetime.now(timezone.utc)  # the wall clock: live partners, not replays
+    good, rejected = [], []
+    for index, raw in enumerate(events):
+        event, problems = validate_event(raw, now=now)
+        if problems:
+            event_id = raw.get("id") if isinstance(raw, dict) else None
+            rejected.append({"index": index, "id": event_id if isinstance(event_id, str) else None,
+                             "errors": problems, "raw": raw})
+        else:
+            good.append(event)
+    stream_ids = svc.publisher.publish(good) if good else []
+    for item in rejected:
+        svc.publisher.dead_letter(source, item["errors"], item.pop("raw"), status=202)
+    accepted = sum(1 for sid in stream_ids if sid)
+    return json_response({"accepted": accepted, "duplicates": len(stream_ids) - accepted,
+                          "rejected": rejected}, 202)
+
+
+def dead_letter_request(svc, source: str, rejected: RequestRejected) -> None:
+    reasons = [{"field": "", "problem": rejected.message}] + [
+        {"field": f"[{d['index']}].source", "problem": f"{d['source']} is not {source}"}
+        for d in rejected.details]
+    raw = request.get_data(cache=True) if rejected.status != 413 else _head_of_body()
+    try:
+        svc.publisher.dead_letter(source, reasons, raw, status=rejected.status)
+    except (redis.RedisError, OSError):
+        pass  # the answer still goes out; Redis being down is the 503 path
+
+
+def _head_of_body() -> bytes:
+    """The first 64 KB of a body too large to read whole."""
+    return request.stream.read(64 * 1024)

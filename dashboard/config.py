@@ -1,0 +1,70 @@
+"""The service's configuration: one dataclass, defaults → `DP_*` environment → explicit overrides."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+
+class ConfigError(ValueError):
+    """A `DP_*` variable that cannot be understood; the message names it."""
+
+
+def parse_partner_keys(text: str) -> dict[str, str]:
+    """`source=key,source=key` → {source: key}. Empty text gives no partners."""
+    keys: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        source, sep, key = item.partition("=")
+        if not sep or not source.strip() or not key.strip():
+            raise ConfigError(f"DP_PARTNER_KEYS: {item!r} is not source=key")
+        keys[source.strip()] = key.strip()
+    return keys
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the service reads from its environment, in one place (see README)."""
+
+    redis_url: str | None = None  # None: run.py starts the embedded valkey-server
+    port_id: str = "xiamen"
+    partner_keys: dict[str, str] = field(default_factory=dict)  # source → key
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    http_port: int = 8050
+    log_retention_hours: int = 168  # the log keeps at least this much history
+    snapshot_seconds: int = 60
+    deadletter_max: int = 100_000  # dead-letter entries kept (approximate, newest kept)
+    redis_timeout_seconds: float = 2.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
+        env = os.environ if env is None else env
+        values = dict(
+            redis_url=env.get("DP_REDIS_URL") or None,
+            port_id=env.get("DP_PORT_ID") or cls.port_id,
+            partner_keys=parse_partner_keys(env.get("DP_PARTNER_KEYS", "")),
+            data_dir=Path(env.get("DP_DATA_DIR") or cls.data_dir),
+            host=env.get("DP_HOST") or cls.host,
+            http_port=_int(env, "DP_HTTP_PORT", cls.http_port),
+            log_retention_hours=_int(env, "DP_LOG_RETENTION_HOURS", cls.log_retention_hours),
+            snapshot_seconds=_int(env, "DP_SNAPSHOT_SECONDS", cls.snapshot_seconds),
+            deadletter_max=_int(env, "DP_DEADLETTER_MAX", cls.deadletter_max),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes) -> "Config":
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,167 @@
+"""Event model v1 (docs/events.md): check one event, normalise it, and say every problem as data.
+
+`validate_event(raw)` → `(event, [])` with the canonical event, or `(None, problems)` where each
+problem is `{"field": ..., "problem": ...}`. Nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from feeds.identifiers import check_container, check_imo
+
+SERVICE_TYPES = frozenset({
+    "service.boarding_requested", "service.boarding_released", "service.health_declared",
+    "service.cert_requested", "service.cert_deposited", "service.cert_picked_up",
+})
+# Types that name a box: they need `container` and `direction`.
+BOX_TYPES = frozenset({
+    "container.discharged", "container.loaded", "container.moved", "gate.in", "gate.out",
+    "customs.inspection_ordered", "customs.released", "customs.hold", "inspection.completed",
+})
+VESSEL_TYPES = frozenset({"vessel.eta", "vessel.arrived", "vessel.berthed", "vessel.departed"})
+# Types that need `vessel`: the vessel events and the two lifts between ship and quay.
+NEEDS_VESSEL = VESSEL_TYPES | {"container.discharged", "container.loaded"}
+EVENT_TYPES = BOX_TYPES | VESSEL_TYPES | SERVICE_TYPES | {
+    "declaration.filed", "document.event", "clock.tick"}
+
+CLASSIFIERS = ("actual", "estimated", "planned")
+DIRECTIONS = ("import", "export")
+FIELDS = frozenset({"id", "type", "time", "classifier", "source", "container", "vessel",
+                    "voyage", "direction", "data"})
+MAX_ID_LENGTH = 128
+MAX_AHEAD = timedelta(days=1)
+
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)")
+_SOURCE = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
+
+# Known `data` values that have a closed vocabulary: a wrong one is an error, a missing one is not.
+DATA_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
+    "container.discharged": {"to": ("inspection", "yard", "direct")},
+    "container.moved": {"from": ("yard", "inspection", "truck"), "to": ("yard", "inspection", "truck")},
+    "customs.inspection_ordered": {"mode": ("physical", "scan")},
+    "inspection.completed": {"result": ("pass", "hold")},
+}
+DATA_TIMES = {"vessel.eta": ("eta", "etd")}
+DATA_COUNTS = {"vessel.eta": ("containers_import", "containers_export")}
+
+
+def problem(field: str, text: str) -> dict[str, str]:
+    return {"field": field, "problem": text}
+
+
+def parse_time(value: Any) -> tuple[datetime | None, str | None]:
+    """RFC 3339 with an offset or Z → aware datetime, or (None, problem)."""
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        return None, "not an RFC 3339 time with offset, e.g. 2026-11-27T15:02:11+08:00"
+    try:
+        return datetime.fromisoformat(value.upper()), None
+    except ValueError:
+        return None, "not a real date and time"
+
+
+def _check_text(event: dict, name: str, limit: int, errors: list, required: bool) -> None:
+    value = event.get(name)
+    if value is None:
+        if required:
+            errors.append(problem(name, "required"))
+    elif not isinstance(value, str) or not value:
+        errors.append(problem(name, "must be a non-empty string"))
+    elif len(value) > limit:
+        errors.append(problem(name, f"longer than {limit} characters"))
+
+
+def _check_common(event: dict, errors: list, now: datetime | None, allow_ticks: bool) -> None:
+    unknown = sorted(set(event) - FIELDS)
+    if unknown:
+        errors.append(problem(",".join(unknown), "not a field of event v1 (extra details go under data)"))
+    _check_text(event, "id", MAX_ID_LENGTH, errors, required=True)
+    kind = event.get("type")
+    if kind is None:
+        errors.append(problem("type", "required"))
+    elif kind not in EVENT_TYPES or (kind == "clock.tick" and not allow_ticks):
+        errors.append(problem("type", f"unknown event type {str(kind)[:80]!r}"))
+    when, time_problem = parse_time(event.get("time")) if "time" in event else (None, "required")
+    if time_problem:
+        errors.append(problem("time", time_problem))
+    elif now is not None and when - now > MAX_AHEAD:
+        errors.append(problem("time", "more than 1 day ahead of now"))
+    source = event.get("source")
+    if source is None:
+        errors.append(problem("source", "required"))
+    elif not isinstance(source, str) or not _SOURCE.fullmatch(source):
+        errors.append(problem("source", "must be a partner name such as terminal.haitian"))
+    if event.get("classifier", "actual") not in CLASSIFIERS:
+        errors.append(problem("classifier", "must be actual, estimated or planned"))
+
+
+def _check_number(event: dict, name: str, required: bool, check, errors: list) -> None:
+    """A container or vessel number: checked, and replaced by its canonical form."""
+    value = event.get(name)
+    if value is None:
+        if required:
+            errors.append(problem(name, "required"))
+        return
+    if not isinstance(value, str) or len(value) > 32:
+        errors.append(problem(name, "must be a string of at most 32 characters"))
+        return
+    canonical, why = check(value)
+    if why:
+        errors.append(problem(name, why))
+    else:
+        event[name] = canonical
+
+
+def _check_identity(event: dict, kind: Any, errors: list) -> None:
+    needs_box = kind in BOX_TYPES
+    _check_number(event, "container", needs_box, check_container, errors)
+    _check_number(event, "vessel", kind in NEEDS_VESSEL, check_imo, errors)
+    _check_text(event, "voyage", 32, errors, required=False)
+    direction = event.get("direction")
+    if direction is None and needs_box:
+        errors.append(problem("direction", "required"))
+    elif direction is not None and direction not in DIRECTIONS:
+        errors.append(problem("direction", "must be import or export"))
+
+
+def _check_data(event: dict, kind: Any, errors: list) -> None:
+    data = event.get("data")
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        errors.append(problem("data", "must be an object"))
+        return
+    for key, choices in DATA_CHOICES.get(kind, {}).items():
+        if key in data and data[key] not in choices:
+            errors.append(problem(f"data.{key}", "must be one of " + ", ".join(choices)))
+    for key in DATA_TIMES.get(kind, ()):
+        if key in data and parse_time(data[key])[1]:
+            errors.append(problem(f"data.{key}", parse_time(data[key])[1]))
+    for key in DATA_COUNTS.get(kind, ()):
+        value = data.get(key)
+        if key in data and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+            errors.append(problem(f"data.{key}", "must be a whole number ≥ 0"))
+
+
+def validate_event(raw: Any, *, now: datetime | None = None,
+                   allow_ticks: bool = False) -> tuple[dict | None, list[dict]]:
+    """Check one event of v1. `now` (wall clock only) rejects times more than a day ahead."""
+    if not isinstance(raw, dict):
+        return None, [problem("", "an event must be a JSON object")]
+    event = dict(raw)
+    errors: list[dict] = []
+    _check_common(event, errors, now, allow_ticks)
+    kind = event.get("type")
+    _check_identity(event, kind, errors)
+    _check_data(event, kind, errors)
+    if errors:
+        return None, errors
+    event.setdefault("classifier", "actual")
+    return event, []
+
+
+def idempotency_key(event: dict) -> str:
+    """`(source, id)` as one string; sources hold no spaces, so the first space splits it."""
+    return f"{event['source']} {event['id']}"

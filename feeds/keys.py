@@ -1,0 +1,50 @@
+"""Redis key names of one port namespace (docs/redis-contract.md).
+
+Every key carries the port as a hash tag (`dp:{xiamen}:events`), so a Redis Cluster keeps one
+port on one shard and the publish script may touch all of them at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PortKeys:
+    port_id: str
+
+    def _key(self, name: str) -> str:
+        return f"dp:{{{self.port_id}}}:{name}"
+
+    @property
+    def events(self) -> str:
+        """Stream: the durable log, one entry per accepted event, field `event`."""
+        return self._key("events")
+
+    @property
+    def live(self) -> str:
+        """Channel: each appended event as `<stream id> <event json>`, one per line."""
+        return self._key("live")
+
+    @property
+    def deadletter(self) -> str:
+        """Stream: every rejected input of an authenticated sender, with its reasons."""
+        return self._key("deadletter")
+
+    @property
+    def seen(self) -> str:
+        """Sorted set: idempotency keys `source id` scored by when they were first accepted."""
+        return self._key("seen")
+
+    @property
+    def stats(self) -> str:
+        """Hash: ingest counters (accepted, duplicates, rejected)."""
+        return self._key("stats")
+
+    @property
+    def snapshot(self) -> str:
+        """String: the latest state snapshot, with the stream id it covers."""
+        return self._key("snapshot")
+
+    def all(self) -> list[str]:
+        return [self.events, self.deadletter, self.seen, self.stats, self.snapshot]

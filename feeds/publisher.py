@@ -1,0 +1,115 @@
+"""Publishing: append events to the log and announce them live, atomically; keep what was refused.
+
+One Lua script does, per event: drop it if its `(source, id)` was accepted before, else XADD it to
+the log; then one PUBLISH of all appended events. A partner's retry after a timeout is therefore
+safe, and a subscriber never sees an event that is not in the log.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import orjson
+import redis
+
+from feeds.events import idempotency_key
+from feeds.keys import PortKeys
+
+RAW_LIMIT = 64 * 1024  # a dead-letter entry keeps at most this much of the raw input
+
+# KEYS: log stream, seen zset, stats hash. ARGV: channel, now ms, then (idempotency key, json)…
+_PUBLISH_SCRIPT = """
+local ids, lines, dups = {}, {}, 0
+for i = 3, #ARGV, 2 do
+  if redis.call('ZADD', KEYS[2], 'NX', ARGV[2], ARGV[i]) == 1 then
+    local id = redis.call('XADD', KEYS[1], '*', 'event', ARGV[i + 1])
+    ids[#ids + 1] = id
+    lines[#lines + 1] = id .. ' ' .. ARGV[i + 1]
+  else
+    ids[#ids + 1] = ''
+    dups = dups + 1
+  end
+end
+if #lines > 0 then
+  redis.call('PUBLISH', ARGV[1], table.concat(lines, '\\n'))
+  redis.call('HINCRBY', KEYS[3], 'accepted', #lines)
+end
+if dups > 0 then redis.call('HINCRBY', KEYS[3], 'duplicates', dups) end
+return ids
+"""
+
+SCRIPT_BATCH = 1000  # events per script call: keeps each call short for the server
+
+
+def encode(event: dict) -> bytes:
+    return orjson.dumps(event)
+
+
+def utc_now_text() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Publisher:
+    """Writes one port's log, live channel and dead-letter log. Thread-safe (redis-py pools)."""
+
+    def __init__(self, client: redis.Redis, port_id: str, *, deadletter_max: int = 100_000):
+        self.client = client
+        self.keys = PortKeys(port_id)
+        self.deadletter_max = deadletter_max
+        self._script = client.register_script(_PUBLISH_SCRIPT)
+
+    def publish(self, events: Iterable[dict]) -> list[str | None]:
+        """Append valid events; → the stream id of each, or None where it was a duplicate."""
+        events = list(events)
+        results: list[str | None] = []
+        for start in range(0, len(events), SCRIPT_BATCH):
+            chunk = events[start:start + SCRIPT_BATCH]
+            args: list[Any] = [self.keys.live, int(time.time() * 1000)]
+            for event in chunk:
+                args += [idempotency_key(event), encode(event)]
+            ids = self._script(keys=[self.keys.events, self.keys.seen, self.keys.stats], args=args)
+            results += [(i.decode() if isinstance(i, bytes) else i) or None for i in ids]
+        return results
+
+    def dead_letter(self, source: str, reasons: list[dict], raw: bytes | str | Any,
+                    *, status: int | None = None) -> str:
+        """Keep one rejected input with every reason; the raw input is cut at 64 KB."""
+        if not isinstance(raw, (bytes, str)):
+            raw = orjson.dumps(raw, option=orjson.OPT_NON_STR_KEYS)
+        raw_bytes = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
+        entry = {
+            "source": source,
+            "reasons": orjson.dumps(reasons),
+            "raw": raw_bytes[:RAW_LIMIT],
+            "truncated": int(len(raw_bytes) > RAW_LIMIT),
+            "received": utc_now_text(),
+        }
+        if status is not None:
+            entry["status"] = status
+        pipe = self.client.pipeline(transaction=True)
+        pipe.xadd(self.keys.deadletter, entry, maxlen=self.deadletter_max, approximate=True)
+        pipe.hincrby(self.keys.stats, "rejected", 1)
+        return pipe.execute()[0].decode()
+
+    def dead_letters(self, count: int = 100, source: str | None = None) -> list[dict]:
+        """The newest dead-letter entries first, decoded; optionally one partner's only."""
+        found = []
+        for entry_id, fields in self.client.xrevrange(self.keys.deadletter, count=count * 10 if source else count):
+            entry = {k.decode(): v for k, v in fields.items()}
+            if source and entry["source"].decode() != source:
+                continue
+            found.append({
+                "id": entry_id.decode(), "source": entry["source"].decode(),
+                "reasons": orjson.loads(entry["reasons"]), "raw": entry["raw"].decode("utf-8", "replace"),
+                "truncated": entry.get("truncated") == b"1", "received": entry["received"].decode(),
+                "status": int(entry["status"]) if "status" in entry else None,
+            })
+            if len(found) == count:
+                break
+        return found
+
+    def ingest_stats(self) -> dict[str, int]:
+        raw = self.client.hgetall(self.keys.stats)
+        return {k.decode(): int(v) for k, v in raw.items()}
