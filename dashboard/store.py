@@ -62,7 +62,7 @@ class StateStore:
         retention_cut = (now_ms - self.retention_ms, 0)
         keep_from = min(parse_id(snapshot_id), retention_cut)
         if keep_from > (0, 0):
-            self.client.xtrim(self.keys.events, minid=f"{keep_from[0]}-{keep_from[1]}")
+            self.client.xtrim(self.keys.events, minid=f"{keep_from[0]}-{keep_from[1]}", approximate=False)
         self.client.zremrangebyscore(self.keys.seen, "-inf", now_ms - self.retention_ms)
 
 

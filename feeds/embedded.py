@@ -69,13 +69,13 @@ def ping(url: str, timeout: float = 1.0) -> bool:
 
 def read_url(data_dir: Path) -> str | None:
     """The URL of the embedded server running for this data folder, or None."""
-    record = _read_record(Path(data_dir))
+    record = read_record(Path(data_dir))
     if record and pid_alive(record["pid"]) and ping(record["url"]):
         return record["url"]
     return None
 
 
-def _read_record(data_dir: Path) -> dict | None:
+def read_record(data_dir: Path) -> dict | None:
     try:
         return json.loads((data_dir / URL_FILE).read_text())
     except (OSError, ValueError):
@@ -93,8 +93,10 @@ def _folder_lock(data_dir: Path):
 
 
 class EmbeddedRedis:
-    def __init__(self, data_dir: Path | str, *, pubsub_limit: str = "32mb 8mb 60"):
+    def __init__(self, data_dir: Path | str, *, port: int | None = None,
+                 pubsub_limit: str = "32mb 8mb 60"):
         self.data_dir = Path(data_dir).resolve()
+        self.port = port  # None: any free loopback port
         self.pubsub_limit = pubsub_limit
         self.url: str | None = None
         self.pid: int | None = None
@@ -104,12 +106,12 @@ class EmbeddedRedis:
     def start(self, timeout: float = 15.0) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         with _folder_lock(self.data_dir):
-            record = _read_record(self.data_dir)
+            record = read_record(self.data_dir)
             if record and pid_alive(record["pid"]) and ping(record["url"]):
                 self._adopt(record)
             else:
                 if record and pid_alive(record["pid"]):
-                    _terminate(record["pid"])  # alive but not answering: never two on one folder
+                    terminate(record["pid"])  # alive but not answering: never two on one folder
                 self._spawn(timeout)
         return self.url
 
@@ -121,7 +123,7 @@ class EmbeddedRedis:
             self._write_record()
 
     def _spawn(self, timeout: float) -> None:
-        port = free_port()
+        port = self.port or free_port()
         args = [
             server_binary(), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
             "--appendonly", "yes", "--appendfsync", "everysec", "--save", "",
@@ -149,12 +151,18 @@ class EmbeddedRedis:
         """Stop the server if this process owns it; the append-only file is flushed first."""
         if not self.owned or self.pid is None:
             return
-        with _folder_lock(self.data_dir):
-            _terminate(self.pid, timeout, self._process)
-            record = _read_record(self.data_dir)
-            if record and record.get("pid") == self.pid:
-                (self.data_dir / URL_FILE).unlink(missing_ok=True)
+        try:
+            with _folder_lock(self.data_dir):
+                self._stop_owned(timeout)
+        except OSError:  # the data folder is gone: still never leave the server running
+            self._stop_owned(timeout)
         self.owned = False
+
+    def _stop_owned(self, timeout: float) -> None:
+        terminate(self.pid, timeout, self._process)
+        record = read_record(self.data_dir)
+        if record and record.get("pid") == self.pid:
+            (self.data_dir / URL_FILE).unlink(missing_ok=True)
 
     def __enter__(self) -> "EmbeddedRedis":
         self.start()
@@ -164,7 +172,7 @@ class EmbeddedRedis:
         self.stop()
 
 
-def _terminate(pid: int, timeout: float = 10.0, process: subprocess.Popen | None = None) -> None:
+def terminate(pid: int, timeout: float = 10.0, process: subprocess.Popen | None = None) -> None:
     """SIGTERM (valkey flushes and exits), then SIGKILL if it will not go."""
     try:
         os.kill(pid, 15)

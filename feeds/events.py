@@ -81,7 +81,7 @@ def _check_common(event: dict, errors: list, now: datetime | None, allow_ticks: 
     kind = event.get("type")
     if kind is None:
         errors.append(problem("type", "required"))
-    elif kind not in EVENT_TYPES or (kind == "clock.tick" and not allow_ticks):
+    elif not isinstance(kind, str) or kind not in EVENT_TYPES or (kind == "clock.tick" and not allow_ticks):
         errors.append(problem("type", f"unknown event type {str(kind)[:80]!r}"))
     when, time_problem = parse_time(event.get("time")) if "time" in event else (None, "required")
     if time_problem:
@@ -115,6 +115,7 @@ def _check_number(event: dict, name: str, required: bool, check, errors: list) -
 
 
 def _check_identity(event: dict, kind: Any, errors: list) -> None:
+    kind = kind if isinstance(kind, str) else None
     needs_box = kind in BOX_TYPES
     _check_number(event, "container", needs_box, check_container, errors)
     _check_number(event, "vessel", kind in NEEDS_VESSEL, check_imo, errors)
@@ -133,6 +134,7 @@ def _check_data(event: dict, kind: Any, errors: list) -> None:
     if not isinstance(data, dict):
         errors.append(problem("data", "must be an object"))
         return
+    kind = kind if isinstance(kind, str) else None
     for key, choices in DATA_CHOICES.get(kind, {}).items():
         if key in data and data[key] not in choices:
             errors.append(problem(f"data.{key}", "must be one of " + ", ".join(choices)))
