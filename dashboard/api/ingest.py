@@ -90,7 +90,7 @@ def post_events() -> Response:
     except RequestRejected as rejected:
         dead_letter_request(svc, source, rejected)
         return error_response(rejected.status, rejected.error, rejected.message, rejected.details)
-    except (redis.ConnectionError, redis.TimeoutError, OSError):
+    except (redis.RedisError, OSError):  # down, loading its file, out of memory: retry later
         return error_response(503, "unavailable", "event store unreachable; nothing was stored, retry later",
                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
