@@ -10,7 +10,7 @@ from dash import Dash
 from flask import Flask
 from flask_socketio import SocketIO
 
-from dashboard.api import health, ingest
+from dashboard.api import health, ingest, read
 from dashboard.config import Config
 from dashboard.service import PortPulse
 from layouts.home import home_layout
@@ -29,6 +29,7 @@ def create_app(config: Config | None = None, *, start: bool = True) -> Dash:
     server.extensions["portpulse_metrics"] = health.metrics_registry(svc)
     server.register_blueprint(ingest.bp)
     server.register_blueprint(health.bp)
+    server.register_blueprint(read.bp)
     server.extensions["portpulse_socketio"] = SocketIO(server, async_mode="threading")
 
     app = Dash(__name__, server=server, assets_folder=str(ASSETS), title="Port Pulse",

@@ -34,6 +34,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
 
 
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = env.get(name) or default
+    if raw not in choices:
+        raise ConfigError(f"{name}: {raw!r} is not one of {', '.join(choices)}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the service reads from its environment, in one place (see README)."""
@@ -48,6 +55,9 @@ class Config:
     snapshot_seconds: int = 60
     deadletter_max: int = 100_000  # dead-letter entries kept (approximate, newest kept)
     redis_timeout_seconds: float = 2.0
+    clock: str = "wall"  # wall: now is the wall clock; event: now is the latest event time
+    profile: str = "xiamen"  # the port profile (feeds/profiles/<profile>.toml)
+    history_seconds: int = 10  # how often the current hour's KPI rollup is refreshed
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -62,6 +72,8 @@ class Config:
             log_retention_hours=_int(env, "DP_LOG_RETENTION_HOURS", cls.log_retention_hours),
             snapshot_seconds=_int(env, "DP_SNAPSHOT_SECONDS", cls.snapshot_seconds),
             deadletter_max=_int(env, "DP_DEADLETTER_MAX", cls.deadletter_max),
+            clock=_choice(env, "DP_CLOCK", ("wall", "event"), cls.clock),
+            profile=env.get("DP_PROFILE") or cls.profile,
         )
         values.update(overrides)
         return cls(**values)

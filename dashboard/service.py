@@ -13,8 +13,11 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from dashboard.config import Config
-from dashboard.store import SnapshotTimer, StateStore
+from dashboard.history import KpiHistory
+from dashboard.state.port import PortState
+from dashboard.store import Every, StateStore, snapshot_if_changed
 from feeds.consumer import LogConsumer
+from feeds.profile import load_profile
 from feeds.publisher import Publisher
 
 log = logging.getLogger(__name__)
@@ -51,10 +54,15 @@ class PortPulse:
             retry=Retry(NoBackoff(), 1))
         self.publisher = Publisher(self.redis, config.port_id, deadletter_max=config.deadletter_max)
         self.partners = PartnerKeys(config.partner_keys)
-        self.store = StateStore(self.redis, config.port_id, retention_hours=config.log_retention_hours)
+        self.profile = load_profile(config.profile)
+        self.store = StateStore(self.redis, config.redis_url, config.port_id,
+                                retention_hours=config.log_retention_hours,
+                                state_factory=lambda: PortState(self.profile))
+        self.history = KpiHistory(self.redis, config.port_id)
         self.consumer: LogConsumer | None = None
-        self.snapshots: SnapshotTimer | None = None
+        self.timers: list[Every] = []
         self.started_at = time.time()
+        self.cold_start_seconds: float | None = None
 
     def start(self) -> "PortPulse":
         try:
@@ -64,8 +72,28 @@ class PortPulse:
         self.consumer = LogConsumer(self.config.redis_url, self.config.port_id, self.store.state,
                                     on_rejected=self._dead_letter_from_log, lock=self.store.lock)
         self.consumer.start()
-        self.snapshots = SnapshotTimer(self.store, self.config.snapshot_seconds).start()
+        self.timers = [
+            Every("snapshots", self.config.snapshot_seconds, lambda: snapshot_if_changed(self.store)).start(),
+            Every("kpi-history", self.config.history_seconds, self.record_history, at_stop=False).start(),
+        ]
         return self
+
+    def port_now(self) -> float:
+        """The port clock: the wall clock, or the latest event time (replays, the demo)."""
+        if self.config.clock == "event":
+            latest = self.store.state.clock_now()
+            if latest is not None:
+                return latest
+        return time.time()
+
+    def kpis(self) -> dict:
+        rejects = self.publisher.rejects_by_source()
+        with self.store.lock:
+            return self.store.state.kpis(self.port_now(), wall_now=time.time(), rejects=rejects)
+
+    def record_history(self) -> None:
+        if self.store.state.applied:
+            self.history.record(self.kpis(), self.port_now())
 
     def _dead_letter_from_log(self, source: str, problems: list[dict], raw: bytes) -> None:
         try:
@@ -76,8 +104,8 @@ class PortPulse:
     def stop(self) -> None:
         if self.consumer:
             self.consumer.stop()
-        if self.snapshots:
-            self.snapshots.stop()
+        for timer in self.timers:
+            timer.stop()
         self.redis.close()
 
     def redis_reachable(self) -> bool:

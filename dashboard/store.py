@@ -1,43 +1,53 @@
 """The state, its lock, and its snapshots in Redis: load on start, save periodically, trim the log.
 
-The log is trimmed only behind the latest snapshot, and never closer to now than the retention,
-so a restart (snapshot + the log after it) always finds every entry it needs.
+A snapshot is taken the way Redis' own BGSAVE does it: the process forks while holding the state
+lock (a few milliseconds), and the child pickles its frozen copy and writes it to Redis on a
+connection of its own while the parent goes on applying events. The snapshot is written in
+chunks under a new generation and then switched to atomically, so a crash mid-write leaves the
+previous snapshot intact. The log is trimmed only behind the latest snapshot, and never closer
+to now than the retention, so a restart (snapshot + the log after it) finds every entry it needs.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+import uuid
 
 import redis
 
-from dashboard.state.counting import CountingState
 from feeds.consumer import parse_id
 from feeds.keys import PortKeys
 
 log = logging.getLogger(__name__)
 
+CHUNK = 64 * 1024 * 1024  # Redis takes bulk strings of at most 512 MB: stay well below
+
 
 class StateStore:
-    def __init__(self, client: redis.Redis, port_id: str, *, retention_hours: int,
-                 state_class=CountingState):
+    def __init__(self, client: redis.Redis, url: str, port_id: str, *, retention_hours: int, state_factory):
         self.client = client
+        self.url = url
         self.keys = PortKeys(port_id)
         self.retention_ms = retention_hours * 3_600_000
-        self.state_class = state_class
-        self.state = state_class()
+        self.state_factory = state_factory
+        self.state = state_factory()
         self.lock = threading.Lock()
         self.last_snapshot_id: str | None = None
         self.last_snapshot_at: float | None = None
+        self.last_snapshot_seconds: float | None = None
 
     def load(self) -> bool:
         """Start from the snapshot in Redis if there is one; → whether one was loaded."""
-        saved = self.client.hgetall(self.keys.snapshot)
-        if not saved:
+        meta = self.client.hgetall(self.keys.snapshot)
+        if not meta or b"generation" not in meta:
             return False
+        generation, chunks = meta[b"generation"].decode(), int(meta[b"chunks"])
+        blob = b"".join(self.client.get(self._chunk_key(generation, i)) or b"" for i in range(chunks))
         try:
-            state = self.state_class.from_snapshot(saved[b"state"])
+            state = type(self.state).from_snapshot(blob)
         except Exception as exc:  # an old or damaged snapshot: replay the whole log instead
             log.warning("snapshot ignored (%s); replaying the log", exc)
             return False
@@ -46,16 +56,45 @@ class StateStore:
         self.last_snapshot_id = state.last_stream_id
         return True
 
-    def save_snapshot(self) -> str:
-        """Write the state with the stream id it covers, then trim what no restart needs."""
+    def _chunk_key(self, generation: str, index: int) -> str:
+        return f"{self.keys.snapshot}:{generation}:{index}"
+
+    def save_snapshot(self) -> str | None:
+        """Fork; the child writes the snapshot. → the stream id it covers, or None if it failed."""
+        started = time.monotonic()
         with self.lock:
-            blob = self.state.to_snapshot()
             stream_id = self.state.last_stream_id
-        self.client.hset(self.keys.snapshot, mapping={
-            "state": blob, "stream_id": stream_id, "saved_at": int(time.time() * 1000)})
+            pid = os.fork()
+            if pid == 0:
+                self._child_write(stream_id)  # never returns
+        _, status = os.waitpid(pid, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            log.warning("snapshot child failed (status %s)", status)
+            return None
         self.last_snapshot_id, self.last_snapshot_at = stream_id, time.time()
+        self.last_snapshot_seconds = time.monotonic() - started
         self.trim(stream_id)
         return stream_id
+
+    def _child_write(self, stream_id: str) -> None:
+        code = 1
+        try:
+            blob = self.state.to_snapshot()
+            client = redis.Redis.from_url(self.url, socket_timeout=60)  # not the parent's sockets
+            generation = uuid.uuid4().hex[:12]
+            old = client.hget(self.keys.snapshot, "generation")
+            old_chunks = int(client.hget(self.keys.snapshot, "chunks") or 0)
+            count = max(1, -(-len(blob) // CHUNK))
+            for index in range(count):
+                client.set(self._chunk_key(generation, index), blob[index * CHUNK:(index + 1) * CHUNK])
+            client.hset(self.keys.snapshot, mapping={
+                "generation": generation, "chunks": count, "stream_id": stream_id,
+                "bytes": len(blob), "saved_at": int(time.time() * 1000)})
+            if old:
+                client.delete(*[self._chunk_key(old.decode(), i) for i in range(old_chunks)] or ["-"])
+            code = 0
+        finally:
+            os._exit(code)
 
     def trim(self, snapshot_id: str) -> None:
         now_ms = int(time.time() * 1000)
@@ -66,31 +105,35 @@ class StateStore:
         self.client.zremrangebyscore(self.keys.seen, "-inf", now_ms - self.retention_ms)
 
 
-class SnapshotTimer:
-    """Saves a snapshot every `seconds` while the service runs, and once more at stop."""
+class Every:
+    """Runs `task` every `seconds` on its own thread while the service runs, and once at stop."""
 
-    def __init__(self, store: StateStore, seconds: float):
-        self.store = store
-        self.seconds = seconds
+    def __init__(self, name: str, seconds: float, task, *, at_stop: bool = True):
+        self.seconds, self.task, self.at_stop = seconds, task, at_stop
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="snapshots", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
-    def start(self) -> "SnapshotTimer":
+    def start(self) -> "Every":
         self._thread.start()
         return self
 
     def _run(self) -> None:
         while not self._stop.wait(self.seconds):
-            self._save()
+            self._safely()
 
-    def _save(self) -> None:
+    def _safely(self) -> None:
         try:
-            if self.store.state.last_stream_id != self.store.last_snapshot_id:
-                self.store.save_snapshot()
-        except redis.RedisError as exc:
-            log.warning("snapshot not saved: %s", exc)
+            self.task()
+        except (redis.RedisError, OSError) as exc:
+            log.warning("%s skipped: %s", self._thread.name, exc)
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(10)
-        self._save()
+        self._thread.join(30)
+        if self.at_stop:
+            self._safely()
+
+
+def snapshot_if_changed(store: StateStore) -> None:
+    if store.state.last_stream_id != store.last_snapshot_id:
+        store.save_snapshot()

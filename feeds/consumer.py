@@ -51,6 +51,7 @@ class ConsumerHealth:
     last_message_at: float | None = None
     rejected_in_log: int = 0
     started_at: float = field(default_factory=time.time)
+    first_caught_up_at: float | None = None  # start → first catch-up done: the cold start
 
 
 def decode_entry(raw: bytes) -> tuple[dict | None, list[dict], str]:
@@ -119,6 +120,7 @@ class LogConsumer:
             self.health.sessions += 1
             self._catch_up(client)
             self.health.caught_up = True
+            self.health.first_caught_up_at = self.health.first_caught_up_at or time.time()
             while not self._stop.is_set():
                 message = pubsub.get_message(timeout=1.0)
                 if message and message["type"] == "message":

@@ -46,5 +46,16 @@ class PortKeys:
         """String: the latest state snapshot, with the stream id it covers."""
         return self._key("snapshot")
 
+    @property
+    def rejects(self) -> str:
+        """Hash: dead-letter entries per partner."""
+        return self._key("rejects")
+
+    @property
+    def history(self) -> str:
+        """Sorted set: hourly KPI rollups scored by the hour (epoch seconds)."""
+        return self._key("kpi:hourly")
+
     def all(self) -> list[str]:
-        return [self.events, self.deadletter, self.seen, self.stats, self.snapshot]
+        return [self.events, self.deadletter, self.seen, self.stats, self.snapshot, self.rejects,
+                self.history]

@@ -106,6 +106,7 @@ class Publisher:
         pipe = self.client.pipeline(transaction=True)
         pipe.xadd(self.keys.deadletter, entry, maxlen=self.deadletter_max, approximate=True)
         pipe.hincrby(self.keys.stats, "rejected", 1)
+        pipe.hincrby(self.keys.rejects, source, 1)
         return pipe.execute()[0].decode()
 
     def dead_letters(self, count: int = 100, source: str | None = None) -> list[dict]:
@@ -124,6 +125,9 @@ class Publisher:
             if len(found) == count:
                 break
         return found
+
+    def rejects_by_source(self) -> dict[str, int]:
+        return {k.decode(): int(v) for k, v in self.client.hgetall(self.keys.rejects).items()}
 
     def ingest_stats(self) -> dict[str, int]:
         raw = self.client.hgetall(self.keys.stats)

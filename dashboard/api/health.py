@@ -45,7 +45,11 @@ def health_report(svc) -> dict:
             "sessions": consumer.sessions if consumer else 0,
             "last_error": consumer.last_error if consumer else None,
         },
-        "snapshot": {"stream_id": svc.store.last_snapshot_id, "saved_at": svc.store.last_snapshot_at},
+        "snapshot": {"stream_id": svc.store.last_snapshot_id, "saved_at": svc.store.last_snapshot_at,
+                     "seconds": svc.store.last_snapshot_seconds},
+        "cold_start_seconds": (consumer.first_caught_up_at - consumer.started_at
+                               if consumer and consumer.first_caught_up_at else None),
+        "clock": svc.config.clock,
         "uptime_seconds": round(time.time() - svc.started_at, 3),
     }
 

@@ -15,7 +15,8 @@ import requests
 
 from dashboard.app import create_app, service_of, stop_app
 from dashboard.config import Config
-from dashboard.state.counting import CountingState
+from dashboard.state.port import PortState
+from feeds.profile import load_profile
 from feeds.consumer import LogConsumer
 from feeds.embedded import EmbeddedRedis, free_port, pid_alive
 from feeds.publisher import Publisher
@@ -129,11 +130,11 @@ def test_consumer_survives_a_redis_restart_and_applies_everything(tmp_path, port
         server.stop()
 
 
-class SlowAtFirst(CountingState):
+class SlowAtFirst(PortState):
     """A state that stalls for a while, so Redis cuts its subscriber off."""
 
     def __init__(self, slow_for: float):
-        super().__init__()
+        super().__init__(load_profile("xiamen"))
         self.slow_until = time.monotonic() + slow_for
 
     def apply_entries(self, entries):

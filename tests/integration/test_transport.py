@@ -11,9 +11,10 @@ import orjson
 import pytest
 import redis
 
-from dashboard.state.counting import CountingState
+from dashboard.state.port import PortState
 from dashboard.store import StateStore
 from feeds.keys import PortKeys
+from feeds.profile import load_profile
 from feeds.publisher import RAW_LIMIT, Publisher
 from feeds.replay import replay
 from tests.helpers import gate_event, wait_for
@@ -86,9 +87,17 @@ def test_dead_letters_can_be_read_for_one_partner(publisher):
     assert [d["raw"] for d in publisher.dead_letters(source="customs.xiamen")] == ["b"]
 
 
-def test_snapshot_restores_state_and_log_is_trimmed_only_behind_it(client, publisher, port_id):
+PROFILE = load_profile("xiamen")
+
+
+def new_store(client, redis_url, port_id, retention_hours):
+    return StateStore(client, redis_url, port_id, retention_hours=retention_hours,
+                      state_factory=lambda: PortState(PROFILE))
+
+
+def test_snapshot_restores_state_and_log_is_trimmed_only_behind_it(client, redis_url, publisher, port_id):
     publisher.publish([gate_event(i) for i in range(100)])
-    store = StateStore(client, port_id, retention_hours=0)
+    store = new_store(client, redis_url, port_id, 0)
     entries = client.xrange(publisher.keys.events, count=60)
     store.state.apply_entries([(sid.decode(), orjson.loads(f[b"event"])) for sid, f in entries])
     covered = store.save_snapshot()
@@ -96,31 +105,50 @@ def test_snapshot_restores_state_and_log_is_trimmed_only_behind_it(client, publi
     assert remaining[0][0].decode() == covered  # everything before the snapshot is gone, nothing after
     assert len(remaining) == 41
 
-    restored = StateStore(client, port_id, retention_hours=0)
+    restored = new_store(client, redis_url, port_id, 0)
     assert restored.load()
     assert restored.state.applied == 60 and restored.state.last_stream_id == covered
+    assert restored.state.container(gate_event(59)["container"])["stage"] == "awaiting_release"
 
 
-def test_retention_keeps_the_log_even_behind_a_snapshot(client, publisher, port_id):
+def test_retention_keeps_the_log_even_behind_a_snapshot(client, redis_url, publisher, port_id):
     publisher.publish([gate_event(i) for i in range(10)])
-    store = StateStore(client, port_id, retention_hours=24)
+    store = new_store(client, redis_url, port_id, 24)
     entries = client.xrange(publisher.keys.events)
     store.state.apply_entries([(sid.decode(), orjson.loads(f[b"event"])) for sid, f in entries])
     store.save_snapshot()
     assert client.xlen(publisher.keys.events) == 10
 
 
-def test_damaged_snapshot_is_ignored_and_the_log_replayed(client, port_id):
-    client.hset(PortKeys(port_id).snapshot, mapping={"state": b"garbage", "stream_id": "1-0"})
-    store = StateStore(client, port_id, retention_hours=1)
+def test_damaged_snapshot_is_ignored_and_the_log_replayed(client, redis_url, port_id):
+    keys = PortKeys(port_id)
+    client.hset(keys.snapshot, mapping={"generation": "g1", "chunks": 1, "stream_id": "1-0"})
+    client.set(f"{keys.snapshot}:g1:0", b"garbage")
+    store = new_store(client, redis_url, port_id, 1)
     assert store.load() is False
     assert store.state.last_stream_id == "0-0"
 
 
-def test_counting_state_snapshot_round_trip_keeps_dedup_memory():
-    state = CountingState()
+def test_snapshot_is_switched_atomically_and_old_chunks_removed(client, redis_url, publisher, port_id):
+    publisher.publish([gate_event(i) for i in range(10)])
+    store = new_store(client, redis_url, port_id, 24)
+    entries = client.xrange(publisher.keys.events)
+    store.state.apply_entries([(sid.decode(), orjson.loads(f[b"event"])) for sid, f in entries[:5]])
+    store.save_snapshot()
+    first = client.hget(PortKeys(port_id).snapshot, "generation").decode()
+    store.state.apply_entries([(sid.decode(), orjson.loads(f[b"event"])) for sid, f in entries[5:]])
+    store.save_snapshot()
+    second = client.hget(PortKeys(port_id).snapshot, "generation").decode()
+    assert second != first
+    assert not client.exists(f"{PortKeys(port_id).snapshot}:{first}:0")
+    restored = new_store(client, redis_url, port_id, 24)
+    assert restored.load() and restored.state.applied == 10
+
+
+def test_port_state_snapshot_round_trip_keeps_dedup_memory():
+    state = PortState(PROFILE)
     state.apply_entries([("1-0", gate_event(1)), ("2-0", None)])
-    copy = CountingState.from_snapshot(state.to_snapshot())
+    copy = PortState.from_snapshot(state.to_snapshot())
     copy.apply_entries([("3-0", gate_event(1))])
     assert (copy.applied, copy.rejected, copy.duplicates, copy.entries_consumed) == (1, 1, 1, 3)
 

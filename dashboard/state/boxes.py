@@ -1,0 +1,151 @@
+"""Box visits: one container number from its first event to its last, and its stage.
+
+Everything a visit knows is a function of its events in time order: an event that arrives in
+order is stepped onto the visit; one that arrives late is put in its place and the visit is
+derived again from its events with the same step. Either way the result is the same.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+from dashboard.state.timeline import CALL, CLASSIFIER, DATA, DIRECTION, ID, SOURCE, T, TYPE
+
+DIVERTED_TO = (b'"to":"inspection"', b'"to":"direct"')
+MOVE_TYPES = frozenset({"container.discharged", "container.moved", "container.loaded"})
+PARTY = {"awaiting_discharge": "terminal", "awaiting_release": "customs", "in_inspection": "inspection",
+         "awaiting_pickup": "trucking", "awaiting_gate_in": "trucking", "awaiting_loading": "terminal"}
+DONE = {"import": "gated_out", "export": "loaded"}
+
+
+def ends_visit(entry: tuple) -> bool:
+    """Import: the gate-out; export: the loading. Only actual events end a visit."""
+    kind, direction = entry[TYPE], entry[DIRECTION]
+    return entry[CLASSIFIER] == "actual" and (
+        (kind == "gate.out" and direction == "import") or (kind == "container.loaded" and direction == "export"))
+
+
+def _diverted(entry: tuple) -> bool:
+    data = entry[DATA]
+    return data is not None and any(marker in data for marker in DIVERTED_TO)
+
+
+class BoxVisit:
+    __slots__ = ("number", "timeline", "direction", "stage", "since", "held", "discharged", "gated_in",
+                 "gated_out", "loaded", "released", "ordered", "completed", "moves", "diverted", "call",
+                 "expected", "contribution")
+
+    def __init__(self, number: str):
+        self.number = number
+        self.timeline: list[tuple] = []
+        self.contribution: tuple | None = None  # what the aggregates hold for this visit
+        self._reset()
+
+    def _reset(self) -> None:
+        self.direction = self.stage = self.since = self.call = self.expected = None
+        self.discharged = self.gated_in = self.gated_out = self.loaded = self.released = None
+        self.held = self.diverted = False
+        self.ordered = self.completed = self.moves = 0
+
+    @property
+    def start(self) -> float:
+        return self.timeline[0][T]
+
+    @property
+    def end(self) -> float | None:
+        """Time of the event that ended the visit (gate-out / loading), or None while it runs."""
+        return self.gated_out if self.direction == "import" else self.loaded
+
+    def has(self, source: str, event_id: str) -> bool:
+        return any(e[ID] == event_id and e[SOURCE] == source for e in self.timeline)
+
+    def add(self, entry: tuple) -> None:
+        """Put one event on the visit: stepped when it is the latest, else derived again."""
+        if not self.timeline or entry >= self.timeline[-1]:
+            self.timeline.append(entry)
+            self._step(entry)
+        else:
+            bisect.insort(self.timeline, entry)
+            self.derive()
+
+    def derive(self) -> None:
+        self._reset()
+        for entry in self.timeline:
+            self._step(entry)
+
+    def _step(self, entry: tuple) -> None:
+        if self.direction is None:
+            self.direction = entry[DIRECTION]
+        if self.call is None:
+            self.call = entry[CALL]
+        if entry[CLASSIFIER] != "actual":
+            self.expected = self.expected or {}
+            self.expected[entry[TYPE]] = entry[T]
+            return
+        self._apply_actual(entry)
+        stage = self._current_stage()
+        if stage != self.stage:
+            self.stage, self.since = stage, entry[T]
+
+    def _apply_actual(self, entry: tuple) -> None:
+        kind, t = entry[TYPE], entry[T]
+        if kind in MOVE_TYPES:
+            self.moves += 1
+        if kind == "container.discharged":
+            self.discharged = t
+            self.diverted = self.diverted or _diverted(entry)
+        elif kind == "gate.in" and self.direction == "export":
+            self.gated_in = t
+            self.diverted = self.diverted or _diverted(entry)
+        elif kind == "gate.out" and self.direction == "import":
+            self.gated_out = t
+        elif kind == "container.loaded":
+            self.loaded = t
+        elif kind == "customs.inspection_ordered":
+            self.ordered += 1
+        elif kind == "inspection.completed":
+            self.completed += 1
+            self.held = self.held or (entry[DATA] is not None and b'"result":"hold"' in entry[DATA])
+        elif kind == "customs.hold":
+            self.held = True
+        elif kind == "customs.released":
+            self.released, self.held = t, False
+
+    def _current_stage(self) -> str | None:
+        if self.direction == "import":
+            if self.gated_out is not None:
+                return "gated_out"
+            if self.discharged is None:
+                return "awaiting_discharge"
+            if self.ordered > self.completed:
+                return "in_inspection"
+            return "awaiting_pickup" if self.released is not None else "awaiting_release"
+        if self.direction == "export":
+            if self.loaded is not None:
+                return "loaded"
+            if self.gated_in is None:
+                return "awaiting_gate_in"
+            if self.ordered > self.completed:
+                return "in_inspection"
+            return "awaiting_loading" if self.released is not None else "awaiting_release"
+        return None
+
+    @property
+    def waiting_on(self) -> str | None:
+        if self.stage is None or self.stage == DONE.get(self.direction):
+            return None
+        return "customs" if self.held else PARTY[self.stage]
+
+    @property
+    def in_port(self) -> bool:
+        return self.stage is not None and self.stage != DONE.get(self.direction)
+
+    def split_after_end(self) -> list[tuple]:
+        """Events dated after the visit's end belong to a later visit: take them off."""
+        end = self.end
+        if end is None or self.timeline[-1][T] <= end:
+            return []
+        cut = bisect.bisect_right(self.timeline, end, key=lambda e: e[T])
+        rest, self.timeline = self.timeline[cut:], self.timeline[:cut]
+        self.derive()
+        return rest

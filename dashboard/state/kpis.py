@@ -1,0 +1,158 @@
+"""The KPI object of `GET /api/v1/kpis`, read from the state's indexes (docs/kpis.md).
+
+Pure functions of (state, now): nothing here changes the state. Percentiles are numpy's linear
+interpolation; hours are unrounded.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+import numpy as np
+
+from dashboard.state.boxes import DONE
+from dashboard.state.delays import delay_summary, stage_dwell
+from dashboard.state.timeline import iso
+from feeds.profile import STAGE_PARTIES
+
+HOUR = 3600.0
+DAY = 24 * HOUR
+
+
+def summary(values) -> dict:
+    array = np.fromiter(values, dtype=float)
+    if array.size == 0:
+        return {"median": None, "p90": None, "n": 0}
+    median, p90 = np.percentile(array, [50, 90])
+    return {"median": float(median), "p90": float(p90), "n": int(array.size)}
+
+
+def with_baseline(figures: dict, baseline: float | None) -> dict:
+    change = None
+    if baseline and figures["median"] is not None:
+        change = (figures["median"] - baseline) / baseline * 100
+    return {**figures, "baseline": baseline, "change_pct": change}
+
+
+def local_midnight(state, now: float) -> float:
+    local = datetime.fromtimestamp(now, state.profile.timezone)
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+
+
+def vessel_counts(state, now: float) -> dict:
+    counts = {"expected_24h": 0, "at_anchor": 0, "at_berth": 0, "departed_24h": 0}
+    for call in state.calls.values():
+        status = call.status
+        if status == "expected":
+            counts["expected_24h"] += call.eta is not None and now <= call.eta <= now + DAY
+        elif status == "departed":
+            counts["departed_24h"] += now - DAY < call.departed <= now
+        else:
+            counts[status] += 1
+    return counts
+
+
+def berth_occupancy(state) -> float:
+    berths = {call.berth or call.key for call in state.calls.values() if call.status == "at_berth"}
+    return len(berths) / len(state.profile.berths) if state.profile.berths else 0.0
+
+
+def container_counts(state, now: float) -> dict:
+    counts = {"in_port": 0}
+    for direction, stages in STAGE_PARTIES.items():
+        counts[direction] = {}
+        for stage in stages:
+            if stage == DONE[direction]:
+                ended = state.visit_ends.values(now - DAY, now)
+                counts[direction][stage] = sum(1 for box in ended if box.direction == direction)
+            else:
+                n = len(state.stage_members.get((direction, stage), ()))
+                counts[direction][stage] = n
+                counts["in_port"] += n
+    return counts
+
+
+def clearance(state, now: float) -> tuple[dict, dict]:
+    """Overall clearance (import and export) and arrival-to-pickup over the last 24 h."""
+    calls = state.calls
+    import_hours, pickup_hours = [], []
+    for box in state.import_done.values(now - DAY, now):
+        call = calls.get(box.call)
+        if call is not None and call.berthed is not None:
+            hours = (box.gated_out - call.berthed) / HOUR
+            import_hours.append(hours)
+            if box.ordered == 0:
+                pickup_hours.append(hours)
+    export_hours = [max(0.0, box.released - box.gated_in) / HOUR
+                    for box in state.export_released.values(now - DAY, now) if box.gated_in is not None]
+    base = state.profile.baselines
+    result = {"import": with_baseline(summary(import_hours), base.get("clearance_import_hours")),
+              "export": with_baseline(summary(export_hours), base.get("clearance_export_hours"))}
+    return result, summary(pickup_hours)
+
+
+def diversion(state, now: float) -> dict:
+    ended = list(state.visit_ends.values(now - DAY, now))
+    diverted = sum(1 for box in ended if box.diverted)
+    n = len(ended)
+    return {"share": diverted / n if n else None,
+            "moves_per_box": sum(box.moves for box in ended) / n if n else None,
+            "moves_saved": diverted, "hours_saved": diverted * state.profile.yard_transfer_hours, "n": n}
+
+
+def inspections(state, now: float) -> dict:
+    midnight = local_midnight(state, now)
+    counted = state.counted
+    return {"ordered": counted["customs.inspection_ordered"].count(midnight - 1e-9, now),
+            "completed_today": counted["inspection.completed"].count(midnight - 1e-9, now),
+            "pending": len(state.stage_members.get(("import", "in_inspection"), ()))
+            + len(state.stage_members.get(("export", "in_inspection"), ()))}
+
+
+def services(state, now: float) -> dict:
+    midnight, counted = local_midnight(state, now), state.counted
+    today = {kind.removeprefix("service."): counted[kind].count(midnight - 1e-9, now)
+             for kind in counted if kind.startswith("service.")}
+    by_type = state.by_type
+    today["boarding_pending"] = max(0, by_type["service.boarding_requested"] - by_type["service.boarding_released"])
+    today["certs_awaiting_pickup"] = max(0, by_type["service.cert_deposited"] - by_type["service.cert_picked_up"])
+    return today
+
+
+def feed_health(state, wall_now: float, rejects: dict[str, int]) -> dict:
+    feeds = state.feeds
+    sources = set(feeds.events) | set(rejects)
+    return {source: {"last_event": iso(feeds.last.get(source)), "events": feeds.events.get(source, 0),
+                     "events_per_minute": feeds.per_minute(source, wall_now),
+                     "rejects": rejects.get(source, 0)} for source in sorted(sources)}
+
+
+def gate_lifts(state, now: float) -> dict:
+    return {"in": state.counted["gate.in"].count(now - HOUR, now),
+            "out": state.counted["gate.out"].count(now - HOUR, now)}
+
+
+def when(now) -> float:
+    return now.timestamp() if isinstance(now, datetime) else float(now)
+
+
+def kpis(state, now, wall_now: float | None = None, rejects: dict[str, int] | None = None) -> dict:
+    """The whole KPI object at port-clock `now` (feed health at `wall_now`)."""
+    now = when(now)
+    clearance_hours, arrival_to_pickup = clearance(state, now)
+    return {
+        "now": iso(now, state.profile.timezone),
+        "vessels": vessel_counts(state, now),
+        "containers": container_counts(state, now),
+        "clearance_hours": clearance_hours,
+        "arrival_to_pickup_hours": arrival_to_pickup,
+        "stage_dwell": stage_dwell(state, now),
+        "gate_lifts_last_hour": gate_lifts(state, now),
+        "inspections": inspections(state, now),
+        "diversion": diversion(state, now),
+        "berth_occupancy": berth_occupancy(state),
+        "delays": delay_summary(state, now),
+        "feeds": feed_health(state, time.time() if wall_now is None else wall_now, rejects or {}),
+        "services": services(state, now),
+    }

@@ -1,0 +1,106 @@
+"""Plain-dict views of one box and one vessel call, for the read API and the pages."""
+
+from __future__ import annotations
+
+from dashboard.state.boxes import BoxVisit
+from dashboard.state.calls import VesselCall
+from dashboard.state.delays import delayed_calls, late_boxes, sla_start
+from dashboard.state.timeline import entry_view, iso
+
+NEXT_STEP = {  # stage → (what happens next, who owns it)
+    "awaiting_discharge": ("container.discharged", "terminal"),
+    "awaiting_release": ("customs.released", "customs"),
+    "in_inspection": ("inspection.completed", "inspection"),
+    "awaiting_pickup": ("gate.out", "trucking"),
+    "awaiting_gate_in": ("gate.in", "trucking"),
+    "awaiting_loading": ("container.loaded", "terminal"),
+}
+
+
+def box_view(state, box: BoxVisit, now: float, *, visits: int = 1) -> dict:
+    zone = state.profile.timezone
+    next_step = NEXT_STEP.get(box.stage) if box.in_port else None
+    if next_step and box.held:
+        next_step = ("customs.released", "customs")
+    call = state.calls.get(box.call)
+    start = sla_start(state, box, box.since) if box.in_port else None
+    sla = state.profile.sla_hours.get(box.direction or "", {}).get(box.stage or "")
+    return {
+        "number": box.number, "direction": box.direction, "stage": box.stage, "since": iso(box.since, zone),
+        "hours_in_stage": (now - box.since) / 3600 if box.in_port else None,
+        "waiting_on": box.waiting_on, "held": box.held, "diverted": box.diverted, "moves": box.moves,
+        "late": bool(start is not None and sla is not None and now - start > sla * 3600),
+        "vessel": call.imo if call else None, "voyage": call.voyage if call else None,
+        "next": {"type": next_step[0], "owner": next_step[1]} if next_step else None,
+        "expected": {kind: iso(t, zone) for kind, t in (box.expected or {}).items()},
+        "visits": visits,
+        "timeline": [entry_view(entry, zone) for entry in box.timeline],
+    }
+
+
+def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -> dict:
+    zone = state.profile.timezone
+    delayed = delayed_calls(state, now)
+    view = {
+        "imo": call.imo, "voyage": call.voyage, "name": call.name, "status": call.status,
+        "terminal": call.terminal, "berth": call.berth,
+        "eta": iso(call.eta, zone), "etd": iso(call.etd, zone), "arrived": iso(call.arrived, zone),
+        "berthed": iso(call.berthed, zone), "departed": iso(call.departed, zone),
+        "hours_in_port": _hours_in_port(call, now), "contradictory": call.contradictory,
+        "delayed": call.key in delayed, "delay_reasons": delayed.get(call.key, []),
+        "expected_boxes": {"import": call.expected_import, "export": call.expected_export},
+        "progress": _progress(call),
+        "timeline": [entry_view(entry, zone) for entry in call.timeline],
+    }
+    if with_boxes:
+        late = {box: hours for box, hours in late_boxes(state, now) if box.call == call.key}
+        view["boxes"] = [{"number": box.number, "direction": box.direction, "stage": box.stage,
+                          "since": iso(box.since, zone), "waiting_on": box.waiting_on,
+                          "late": box in late, "delay_hours": late.get(box, 0.0)}
+                         for box in sorted(call.boxes, key=lambda b: b.number)]
+        view["bottleneck"] = _bottleneck(late)
+    return view
+
+
+def _hours_in_port(call: VesselCall, now: float) -> float | None:
+    start = call.arrived if call.arrived is not None else call.berthed
+    if start is None:
+        return None
+    return ((call.departed if call.departed is not None else now) - start) / 3600
+
+
+def _progress(call: VesselCall) -> dict:
+    discharged = sum(1 for box in call.boxes if box.direction == "import" and box.discharged is not None)
+    loaded = sum(1 for box in call.boxes if box.direction == "export" and box.loaded is not None)
+    return {"discharged": discharged, "to_discharge": call.expected_import,
+            "loaded": loaded, "to_load": call.expected_export}
+
+
+def _bottleneck(late: dict) -> dict | None:
+    """Which stage and party hold how many of the call's delay hours."""
+    if not late:
+        return None
+    by_stage: dict[tuple, float] = {}
+    for box, hours in late.items():
+        key = (box.direction, box.stage, "customs" if box.held else box.waiting_on)
+        by_stage[key] = by_stage.get(key, 0.0) + hours
+    ranked = sorted(by_stage.items(), key=lambda item: (-item[1], item[0]))
+    return {"stages": [{"direction": d, "stage": s, "party": p, "delay_hours": h} for (d, s, p), h in ranked],
+            "total_delay_hours": sum(by_stage.values())}
+
+
+def vessel_rows(state, now: float) -> list[dict]:
+    """Every call in port or expected, and those that left in the last 24 h: one row each."""
+    delayed = delayed_calls(state, now)
+    zone = state.profile.timezone
+    rows = []
+    for call in state.calls.values():
+        if call.departed is not None and now - call.departed > 24 * 3600:
+            continue
+        rows.append({"imo": call.imo, "voyage": call.voyage, "name": call.name, "status": call.status,
+                     "terminal": call.terminal, "berth": call.berth, "eta": iso(call.eta, zone),
+                     "berthed": iso(call.berthed, zone), "departed": iso(call.departed, zone),
+                     "hours_in_port": _hours_in_port(call, now), "progress": _progress(call),
+                     "delayed": call.key in delayed, "delay_reasons": delayed.get(call.key, [])})
+    rows.sort(key=lambda row: (not row["delayed"], row["eta"] or row["berthed"] or "", row["imo"]))
+    return rows

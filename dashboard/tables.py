@@ -1,0 +1,22 @@
+"""Tables for the pages and the API, built as DataFrames from state views on demand."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+BOX_COLUMNS = ["number", "direction", "stage", "since", "waiting_on", "late", "delay_hours"]
+
+
+def vessel_box_table(boxes: list[dict]) -> pd.DataFrame:
+    """A call's boxes, the late ones first (most delay first), then by number."""
+    frame = pd.DataFrame.from_records(boxes, columns=BOX_COLUMNS)
+    if frame.empty:
+        return frame
+    return frame.sort_values(["delay_hours", "number"], ascending=[False, True], kind="stable")
+
+
+def stage_dwell_frame(members: dict[tuple[str, str], list[float]], now: float) -> pd.DataFrame:
+    """Hours in stage per box, one row each: the distribution behind the dwell figures."""
+    rows = [(direction, stage, (now - since) / 3600) for (direction, stage), times in members.items()
+            for since in times]
+    return pd.DataFrame(rows, columns=["direction", "stage", "hours"])
