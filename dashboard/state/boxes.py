@@ -56,9 +56,6 @@ class BoxVisit:
         """Time of the event that ended the visit (gate-out / loading), or None while it runs."""
         return self.gated_out if self.direction == "import" else self.loaded
 
-    def has(self, source: str, event_id: str) -> bool:
-        return any(e[ID] == event_id and e[SOURCE] == source for e in self.timeline)
-
     def add(self, entry: tuple) -> None:
         """Put one event on the visit: stepped when it is the latest, else derived again."""
         if not self.timeline or entry >= self.timeline[-1]:

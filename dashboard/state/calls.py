@@ -32,18 +32,20 @@ class VesselCall:
         """When the call begins: its first event (a call named only by box events has none yet)."""
         return self.timeline[0][T] if self.timeline else math.inf
 
-    def has(self, source: str, event_id: str) -> bool:
-        return any(e[ID] == event_id and e[SOURCE] == source for e in self.timeline)
-
     def add(self, entry: tuple) -> None:
         if not self.timeline or entry >= self.timeline[-1]:
             self.timeline.append(entry)
             self._step(entry)
+            self._check_times()
         else:
             bisect.insort(self.timeline, entry)
-            self._reset()
-            for each in self.timeline:
-                self._step(each)
+            self.replace_timeline(self.timeline)
+
+    def replace_timeline(self, entries: list[tuple]) -> None:
+        self.timeline = sorted(entries)
+        self._reset()
+        for entry in self.timeline:
+            self._step(entry)
         self._check_times()
 
     def _step(self, entry: tuple) -> None:
@@ -82,5 +84,9 @@ class VesselCall:
             return "at_berth"
         return "at_anchor" if self.arrived is not None else "expected"
 
-    def span_holds(self, t: float) -> bool:
-        return self.start <= t and (self.departed is None or t <= self.departed)
+
+
+def call_span(entries: list[tuple]) -> tuple[float, float]:
+    """(first event, actual departure or open) of a call's own events."""
+    departures = [e[T] for e in entries if e[TYPE] == "vessel.departed" and e[CLASSIFIER] == "actual"]
+    return min(e[T] for e in entries), max(departures) if departures else math.inf

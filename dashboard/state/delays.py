@@ -16,8 +16,8 @@ def sla_start(state, box, since: float) -> float | None:
     """When the stage's SLA clock started: awaiting discharge counts from its call's berthing."""
     if box.stage != "awaiting_discharge":
         return since
-    call = state.calls.get(box.call)
-    return None if call is None or call.berthed is None else max(since, call.berthed)
+    call = state.call_of(box)
+    return None if call is None else call.berthed
 
 
 def stage_dwell(state, now: float) -> dict:
@@ -80,7 +80,9 @@ def delayed_calls(state, now: float, late: list[tuple] | None = None) -> dict:
     late = late_boxes(state, now) if late is None else late
     late_per_call: dict = defaultdict(int)
     for box, _ in late:
-        late_per_call[box.call] += 1
+        call = state.call_of(box)
+        if call is not None:
+            late_per_call[call.key] += 1
     tolerance = state.profile.berth_tolerance_hours * HOUR
     delayed = {}
     for key, call in state.calls.items():
@@ -91,7 +93,8 @@ def delayed_calls(state, now: float, late: list[tuple] | None = None) -> dict:
             reasons.append("berthed_late")
         elif call.eta is not None and call.berthed is None and now - call.eta > tolerance:
             reasons.append("overdue")
-        if call.boxes and late_per_call.get(key, 0) / len(call.boxes) > state.profile.late_box_share:
+        boxes = len(state.boxes_of(call)) if late_per_call.get(key) else 0
+        if boxes and late_per_call[key] / boxes > state.profile.late_box_share:
             reasons.append("boxes_late")
         if reasons:
             delayed[key] = reasons

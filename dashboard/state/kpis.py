@@ -75,10 +75,9 @@ def container_counts(state, now: float) -> dict:
 
 def clearance(state, now: float) -> tuple[dict, dict]:
     """Overall clearance (import and export) and arrival-to-pickup over the last 24 h."""
-    calls = state.calls
     import_hours, pickup_hours = [], []
     for box in state.import_done.values(now - DAY, now):
-        call = calls.get(box.call)
+        call = state.call_of(box)
         if call is not None and call.berthed is not None:
             hours = (box.gated_out - call.berthed) / HOUR
             import_hours.append(hours)

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import pickle
 import time
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 
+from xxhash import xxh3_128_intdigest
+
+from dashboard.state import kpis as kpi_object
+from dashboard.state import views
 from dashboard.state.boxes import BoxVisit, ends_visit
-from dashboard.state.calls import VesselCall
-from dashboard.state.timeline import T, event_time, make_entry
+from dashboard.state.calls import VesselCall, call_span
+from dashboard.state.timeline import ID, SOURCE, T, event_time, make_entry
 from dashboard.state.windows import EventTimes, KeyedWindow
 from feeds.events import VESSEL_TYPES
 from feeds.profile import PortProfile
@@ -29,18 +33,23 @@ class FeedHealth:
     def __init__(self) -> None:
         self.events: Counter[str] = Counter()
         self.last: dict[str, float] = {}
-        self.recent: dict[str, deque] = defaultdict(deque)
+        self.per_second: dict[str, Counter] = defaultdict(Counter)  # arrival second → count
 
     def note(self, source: str, arrival: float) -> None:
         self.events[source] += 1
-        self.last[source] = max(arrival, self.last.get(source, arrival))
-        recent = self.recent[source]
-        recent.append(arrival)
-        while recent and recent[0] < arrival - 120:
-            recent.popleft()
+        if arrival > self.last.get(source, 0.0):
+            self.last[source] = arrival
+        seconds = self.per_second[source]
+        seconds[int(arrival)] += 1
+        if len(seconds) > 120:  # keep two minutes of seconds
+            newest = max(seconds)
+            for second in [s for s in seconds if s < newest - 120]:
+                del seconds[second]
 
     def per_minute(self, source: str, wall_now: float) -> int:
-        return sum(1 for t in self.recent.get(source, ()) if wall_now - 60 < t <= wall_now)
+        """Arrivals in the last 60 whole seconds up to now."""
+        end = int(wall_now)
+        return sum(n for second, n in self.per_second.get(source, {}).items() if end - 60 < second <= end)
 
 
 class PortState:
@@ -55,7 +64,8 @@ class PortState:
         self.boxes: dict[str, list[BoxVisit]] = {}
         self.calls: dict[tuple, VesselCall] = {}
         self.calls_by_imo: dict[str, list[VesselCall]] = defaultdict(list)
-        self.seen: set[tuple[str, str]] = set()  # events that belong to no box or call
+        self.seen: set[int] = set()  # digests of every (source, id) applied
+        self.voyageless: dict[str, list[tuple]] = defaultdict(list)  # IMO → vessel events without voyage
         self.stage_members: dict[tuple[str, str], dict[BoxVisit, float]] = defaultdict(dict)
         self.import_done = KeyedWindow()    # import visits by gate-out time
         self.export_released = KeyedWindow()  # export visits by release time
@@ -78,17 +88,15 @@ class PortState:
     def apply(self, event: dict, arrival: float | None = None) -> bool:
         """Apply one valid event; False (counted as a duplicate) when its (source, id) came before."""
         self.feeds.note(event["source"], time.time() if arrival is None else arrival)
+        if not self._remember(event):
+            self.duplicates += 1
+            return False
         t = event_time(event["time"])
         kind = event["type"]
         if kind in VESSEL_TYPES:
-            fresh = self._apply_vessel(event, t)
+            self._apply_vessel(event, t)
         elif event.get("container"):
-            fresh = self._apply_box(event, t)
-        else:
-            fresh = self._remember(event)
-        if not fresh:
-            self.duplicates += 1
-            return False
+            self._apply_box(event, t)
         self.applied += 1
         self.version += 1
         self.by_type[kind] += 1
@@ -100,48 +108,56 @@ class PortState:
         return True
 
     def _remember(self, event: dict) -> bool:
-        key = (event["source"], event["id"])
+        """First time this (source, id)? Kept as a 128-bit digest: a fifth of the memory of the
+        strings, and a collision is as likely as none in 10^30 pairs."""
+        key = xxh3_128_intdigest(f"{event['source']} {event['id']}".encode())
         if key in self.seen:
             return False
         self.seen.add(key)
         return True
 
-    def _apply_vessel(self, event: dict, t: float) -> bool:
-        imo, source, event_id = event["vessel"], event["source"], event["id"]
-        if any(call.has(source, event_id) for call in self.calls_by_imo.get(imo, ())):
-            return False
-        call = self._call_for(imo, event.get("voyage"), t)
-        before = call.berthed
-        call.add(make_entry(event, t))
-        if call.berthed != before:  # boxes waiting for discharge start their SLA clock at berthing
-            for box in list(call.boxes):
-                self._refresh(box)
-        return True
-
-    def _call_for(self, imo: str, voyage: str | None, t: float) -> VesselCall:
-        """The call an event names: by voyage, else the call of that IMO whose span holds t."""
-        calls = self.calls_by_imo[imo]
+    def _apply_vessel(self, event: dict, t: float) -> None:
+        imo = event["vessel"]
+        entry = make_entry(event, t)
+        voyage = event.get("voyage")
         if voyage is None:
-            holding = [c for c in calls if c.span_holds(t)] or \
-                      [c for c in calls if c.start <= t and c.departed is None]
-            if holding:
-                return max(holding, key=lambda c: c.start)
-        key = (imo, voyage if voyage is not None else f"@{t}")
+            self.voyageless[imo].append(entry)
+        else:
+            self._call(imo, voyage).add(entry)
+        if self.voyageless.get(imo):
+            self._rehome(imo)
+
+    def _call(self, imo: str, voyage: str | None) -> VesselCall:
+        key = (imo, voyage)
         call = self.calls.get(key)
         if call is None:
             call = self.calls[key] = VesselCall(key, imo, voyage)
-            calls.append(call)
+            self.calls_by_imo[imo].append(call)
         return call
 
-    def _apply_box(self, event: dict, t: float) -> bool:
-        number, source, event_id = event["container"], event["source"], event["id"]
-        visits = self.boxes.setdefault(number, [])
-        if any(visit.has(source, event_id) for visit in visits):
-            return False
-        call = self._call_for(event["vessel"], event.get("voyage"), t).key if event.get("vessel") else None
-        entry = make_entry(event, t, call)
-        self._place(visits, number, entry)
-        return True
+    def _rehome(self, imo: str) -> None:
+        """Events without a voyage join the voyage call whose own span holds them, else the
+        ship's voyage-less call. Decided from the whole set each time, so arrival order is moot."""
+        loose = self.voyageless[imo]
+        loose_ids = {(e[SOURCE], e[ID]) for e in loose}
+        own = {call.key: [e for e in call.timeline if (e[SOURCE], e[ID]) not in loose_ids]
+               for call in self.calls_by_imo[imo]}
+        spans = {key: call_span(entries) for key, entries in own.items() if key[1] is not None and entries}
+        homes: dict[tuple, list] = {key: list(entries) for key, entries in own.items()}
+        for entry in loose:
+            holding = [key for key, (start, end) in spans.items() if start <= entry[T] <= end]
+            home = max(holding, key=lambda key: spans[key][0]) if holding else self._call(imo, None).key
+            homes.setdefault(home, []).append(entry)
+        for key, entries in homes.items():
+            self.calls[key].replace_timeline(entries)
+        for call in [c for c in self.calls_by_imo[imo] if not c.timeline and not c.boxes]:
+            del self.calls[call.key]  # a voyage-less call whose events all found their voyage
+            self.calls_by_imo[imo].remove(call)
+
+    def _apply_box(self, event: dict, t: float) -> None:
+        number = event["container"]
+        call = self._call(event["vessel"], event.get("voyage")).key if event.get("vessel") else None
+        self._place(self.boxes.setdefault(number, []), number, make_entry(event, t, call))
 
     def _place(self, visits: list[BoxVisit], number: str, entry: tuple) -> None:
         visit = self._visit_for(visits, number, entry[T])
@@ -159,8 +175,10 @@ class PortState:
                 end = visit.end
                 if end is None or t <= end:
                     return visit
+                if index + 1 < len(visits):  # after this visit's end: the next visit began earlier
+                    return visits[index + 1]
                 fresh = BoxVisit(number)
-                visits.insert(index + 1, fresh)
+                visits.append(fresh)
                 return fresh
         if visits:
             return visits[0]  # before the first visit: it started earlier than we knew
@@ -207,13 +225,33 @@ class PortState:
     def clock_now(self) -> float | None:
         return self.latest_t
 
+    def call_of(self, box: BoxVisit) -> VesselCall | None:
+        """The call a box came or goes by. A box event without a voyage names the ship only: it
+        is resolved here, at read time, to the voyage call whose span holds the box's lift."""
+        key = box.call
+        if key is None or key[1] is not None:
+            return self.calls.get(key) if key else None
+        t = box.discharged if box.discharged is not None else box.loaded if box.loaded is not None else box.start
+        holding = [(span, call) for call in self.calls_by_imo.get(key[0], ())
+                   if call.voyage is not None and call.timeline
+                   for span in [call_span(call.timeline)] if span[0] <= t <= span[1]]
+        return max(holding, key=lambda item: item[0][0])[1] if holding else self.calls.get(key)
+
+    def boxes_of(self, call: VesselCall) -> set[BoxVisit]:
+        """A call's boxes, with those that named only its ship and resolve to it."""
+        loose = self.calls.get((call.imo, None))
+        if call.voyage is None or loose is None:
+            return set(call.boxes)
+        return call.boxes | {box for box in loose.boxes if self.call_of(box) is call}
+
     def latest_visit(self, number: str) -> BoxVisit | None:
         visits = self.boxes.get(number)
         return visits[-1] if visits else None
 
     def latest_call(self, imo: str) -> VesselCall | None:
         calls = self.calls_by_imo.get(imo)
-        return max(calls, key=lambda c: (c.start, c.key[1] or "")) if calls else None
+        known = [c for c in calls or () if c.timeline] or calls
+        return max(known, key=lambda c: (c.start, c.key[1] or "")) if known else None
 
     def counters(self) -> dict:
         return {"events_applied": self.applied, "duplicates_in_log": self.duplicates,
@@ -232,33 +270,28 @@ class PortState:
 
     # -- views (the read API) ------------------------------------------------------------------
     def kpis(self, now, wall_now: float | None = None, rejects: dict | None = None) -> dict:
-        from dashboard.state.kpis import kpis
-        return kpis(self, now, wall_now, rejects)
+        return kpi_object.kpis(self, now, wall_now, rejects)
 
     def container(self, number: str, now=None) -> dict | None:
-        from dashboard.state.views import box_view
         visits = self.boxes.get(number)
         if not visits:
             return None
-        return box_view(self, visits[-1], self._now(now), visits=len(visits))
+        return views.box_view(self, visits[-1], self._now(now), visits=len(visits))
 
     def vessel(self, imo: str, now=None) -> dict | None:
-        from dashboard.state.views import call_view
         call = self.latest_call(imo)
         if call is None:
             return None
-        view = call_view(self, call, self._now(now))
-        view["earlier_calls"] = [call_view(self, other, self._now(now), with_boxes=False)
+        view = views.call_view(self, call, self._now(now))
+        view["earlier_calls"] = [views.call_view(self, other, self._now(now), with_boxes=False)
                                  for other in sorted(self.calls_by_imo[imo], key=lambda c: c.start, reverse=True)
                                  if other is not call]
         return view
 
     def vessel_list(self, now=None) -> list[dict]:
-        from dashboard.state.views import vessel_rows
-        return vessel_rows(self, self._now(now))
+        return views.vessel_rows(self, self._now(now))
 
     def _now(self, now) -> float:
-        from dashboard.state.kpis import when
         if now is None:
             return self.latest_t if self.latest_t is not None else time.time()
-        return when(now)
+        return kpi_object.when(now)

@@ -24,8 +24,14 @@ def make_entry(event: dict, t: float, call=None) -> tuple:
     data = event.get("data")
     direction = event.get("direction")
     return (t, sys.intern(event["type"]), sys.intern(event["source"]), event["id"],
-            sys.intern(event.get("classifier", "actual")), orjson.dumps(data) if data else None,
+            sys.intern(event.get("classifier", "actual")), _compact_json(data) if data else None,
             sys.intern(direction) if direction else None, call)
+
+
+def _compact_json(data: dict) -> bytes:
+    # orjson hands back a buffer with a page of spare capacity: copy it to its own size, or
+    # millions of kept timelines would hold 4 KB each
+    return bytes(memoryview(orjson.dumps(data)))
 
 
 def entry_data(entry: tuple) -> dict:

@@ -22,7 +22,7 @@ def box_view(state, box: BoxVisit, now: float, *, visits: int = 1) -> dict:
     next_step = NEXT_STEP.get(box.stage) if box.in_port else None
     if next_step and box.held:
         next_step = ("customs.released", "customs")
-    call = state.calls.get(box.call)
+    call = state.call_of(box)
     start = sla_start(state, box, box.since) if box.in_port else None
     sla = state.profile.sla_hours.get(box.direction or "", {}).get(box.stage or "")
     return {
@@ -49,15 +49,16 @@ def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -
         "hours_in_port": _hours_in_port(call, now), "contradictory": call.contradictory,
         "delayed": call.key in delayed, "delay_reasons": delayed.get(call.key, []),
         "expected_boxes": {"import": call.expected_import, "export": call.expected_export},
-        "progress": _progress(call),
+        "progress": _progress(state.boxes_of(call), call),
         "timeline": [entry_view(entry, zone) for entry in call.timeline],
     }
     if with_boxes:
-        late = {box: hours for box, hours in late_boxes(state, now) if box.call == call.key}
+        boxes = state.boxes_of(call)
+        late = {box: hours for box, hours in late_boxes(state, now) if box in boxes}
         view["boxes"] = [{"number": box.number, "direction": box.direction, "stage": box.stage,
                           "since": iso(box.since, zone), "waiting_on": box.waiting_on,
                           "late": box in late, "delay_hours": late.get(box, 0.0)}
-                         for box in sorted(call.boxes, key=lambda b: b.number)]
+                         for box in sorted(boxes, key=lambda b: (b.number, b.start))]
         view["bottleneck"] = _bottleneck(late)
     return view
 
@@ -69,9 +70,9 @@ def _hours_in_port(call: VesselCall, now: float) -> float | None:
     return ((call.departed if call.departed is not None else now) - start) / 3600
 
 
-def _progress(call: VesselCall) -> dict:
-    discharged = sum(1 for box in call.boxes if box.direction == "import" and box.discharged is not None)
-    loaded = sum(1 for box in call.boxes if box.direction == "export" and box.loaded is not None)
+def _progress(boxes: set, call: VesselCall) -> dict:
+    discharged = sum(1 for box in boxes if box.direction == "import" and box.discharged is not None)
+    loaded = sum(1 for box in boxes if box.direction == "export" and box.loaded is not None)
     return {"discharged": discharged, "to_discharge": call.expected_import,
             "loaded": loaded, "to_load": call.expected_export}
 
@@ -100,7 +101,7 @@ def vessel_rows(state, now: float) -> list[dict]:
         rows.append({"imo": call.imo, "voyage": call.voyage, "name": call.name, "status": call.status,
                      "terminal": call.terminal, "berth": call.berth, "eta": iso(call.eta, zone),
                      "berthed": iso(call.berthed, zone), "departed": iso(call.departed, zone),
-                     "hours_in_port": _hours_in_port(call, now), "progress": _progress(call),
+                     "hours_in_port": _hours_in_port(call, now), "progress": _progress(state.boxes_of(call), call),
                      "delayed": call.key in delayed, "delay_reasons": delayed.get(call.key, [])})
     rows.sort(key=lambda row: (not row["delayed"], row["eta"] or row["berthed"] or "", row["imo"]))
     return rows

@@ -20,6 +20,9 @@ DEFAULTS = {
     "snapshot_seconds": 60,
     "deadletter_max": 100_000,
     "redis_timeout_seconds": 2.0,
+    "clock": "wall",
+    "profile": "xiamen",
+    "history_seconds": 10,
 }
 
 # (variable, text in the environment, attribute, value expected)
@@ -34,6 +37,8 @@ VARIABLES = [
     ("DP_LOG_RETENTION_HOURS", "72", "log_retention_hours", 72),
     ("DP_SNAPSHOT_SECONDS", "5", "snapshot_seconds", 5),
     ("DP_DEADLETTER_MAX", "2500", "deadletter_max", 2500),
+    ("DP_CLOCK", "event", "clock", "event"),
+    ("DP_PROFILE", "ningbo", "profile", "ningbo"),
 ]
 INT_VARIABLES = [v for v, _, attr, _ in VARIABLES if isinstance(DEFAULTS[attr], int)]
 
@@ -175,3 +180,8 @@ def test_rejects_partner_key_item_that_is_not_source_equals_key(text):
     with pytest.raises(ConfigError, match="DP_PARTNER_KEYS") as caught:
         parse_partner_keys(text)
     assert "source=key" in str(caught.value)
+
+
+def test_unknown_clock_raises_config_error_naming_the_variable():
+    with pytest.raises(ConfigError, match="DP_CLOCK"):
+        Config.from_env({"DP_CLOCK": "sundial"})

@@ -636,7 +636,8 @@ def test_delayed_vessels():
       DEP  ETA 00, berthed 05, departed 15 → departed, not counted
       SH   ETA −50, berthed −50; box 1201 awaiting_release since −49 (69 h, late), box 1202
            awaiting_pickup since −47 (67 h < 72, not late): 1/2 late > 0.10 → delayed
-    → 3 delayed calls: L, NB, SH."""
+    → 3 delayed calls: L, NB, SH (in the KPIs at now = 20:00, and as `delayed` in vessel(imo),
+    which has no `now` argument and so uses the port clock, brought to 20:00 by a clock.tick)."""
     l, ok, edge, rev, nb, nb2, dep, sh = (ship(n) for n in range(31, 39))
     events = (call(l, "L", eta=5, arrived=4, berthed=8) + call(ok, "OK", eta=5, arrived=4, berthed=6.5)
               + call(edge, "EDGE", eta=5, arrived=4, berthed=7)
@@ -650,8 +651,10 @@ def test_delayed_vessels():
               + call(sh, "SH", eta=-50, arrived=-51, berthed=-50))
     events += [imp("container.discharged", -49, 1201, vessel=sh, voyage="SH"),
                imp("container.discharged", -48, 1202, vessel=sh, voyage="SH"),
-               imp("customs.released", -47, 1202)]
+               imp("customs.released", -47, 1202),
+               ev("clock.tick", 20)]  # vessel() is as of the port clock: bring it to 20:00
     state = build(events)
+    assert state.clock_now() == pytest.approx(at(20).timestamp())
     assert parse(state.vessel(rev)["eta"]) == at(6)
     assert count(kpis(state, at(20))["delays"]["vessels"]) == 3
     delayed = {name: state.vessel(imo)["delayed"] for name, imo in
@@ -819,3 +822,178 @@ def test_kpis_now_is_in_the_port_time_zone_and_accepts_epoch_seconds():
     stamp = parse(figures["now"])
     assert stamp == at(12) and stamp.utcoffset() == timedelta(hours=8)
     assert without_feeds(kpis(state, at(12).timestamp())) == without_feeds(figures)
+
+
+# ---------------------------------------------------------------------------------------------
+# the idempotency key and arrival order, on small hand-made cases
+def test_the_same_source_and_id_on_another_box_or_a_vessel_is_a_duplicate():
+    """docs/events.md: "`(source, id)` is the idempotency key: a repeat is a no-op, counted as a
+    duplicate". The key is (source, id), whatever the event names: a second event under
+    (trucking.x, k-1) is a repeat even when it names another box or a vessel."""
+    state = build(exp("gate.in", 1, 1601, id="k-1", source="trucking.x"))
+    before = without_feeds(kpis(state, at(2)))
+    assert state.apply(exp("gate.in", 1.5, 1602, id="k-1", source="trucking.x")) is False
+    assert state.container(box(1602)) is None
+    assert state.apply(ev("vessel.arrived", 1.5, id="k-1", source="trucking.x", vessel=ship(47),
+                          voyage="K9")) is False
+    assert state.vessel(ship(47)) is None
+    assert without_feeds(kpis(state, at(2))) == before
+    assert state.container(box(1601))["stage"] == "awaiting_release"
+
+
+def test_a_departure_without_a_voyage_arriving_first_still_joins_its_call():
+    """Arrival order: vessel.departed 20:00 (no voyage), then vessel.arrived 00:00 and
+    vessel.berthed 02:00 (voyage A1). In time order the departure comes last and joins A1 ("else
+    the latest earlier call that has not departed"); arrival order must not matter ("any
+    permutation of the same events ... gives the same state"). So: one call, A1, departed at 20;
+    at now 21: at_berth 0, departed_24h 1, berth_occupancy 0."""
+    s = ship(48)
+    state = build(ev("vessel.departed", 20, vessel=s),
+                  ev("vessel.arrived", 0, vessel=s, voyage="A1"),
+                  ev("vessel.berthed", 2, vessel=s, voyage="A1", data={"terminal": "haitian", "berth": "HT-1"}))
+    rec = state.vessel(s)
+    assert (rec["voyage"], rec["status"], parse(rec["departed"])) == ("A1", "departed", at(20))
+    assert rec["earlier_calls"] == []
+    figures = kpis(state, at(21))
+    assert (figures["vessels"]["at_berth"], figures["vessels"]["departed_24h"]) == (0, 1)
+    assert figures["berth_occupancy"] == 0
+
+
+def test_a_discharge_without_a_voyage_arriving_first_still_counts_for_clearance():
+    """Arrival order: container.discharged 01:00 from vessel V without a voyage, then V's call C1
+    (arrived −1, berthed 00:00), then gate.out 05:00. In time order the discharge joins C1 (the
+    call whose span holds it), so the box's call is C1 and clearance = 5 − 0 = 5 h (n 1)."""
+    v = ship(49)
+    state = build(imp("container.discharged", 1, 1603, vessel=v),
+                  call(v, "C1", arrived=-1, berthed=0),
+                  imp("gate.out", 5, 1603))
+    rec = state.container(box(1603))
+    assert (rec["vessel"], rec["voyage"], rec["stage"]) == (v, "C1", "gated_out")
+    clearance = kpis(state, at(6))["clearance_hours"]["import"]
+    assert (clearance["n"], clearance["median"]) == (1, pytest.approx(5.0))
+
+
+def test_export_events_arriving_before_the_gate_in_that_opens_their_visit():
+    """Box 1701, arrival order: import discharged 01, gate.out 04; export customs.released 11,
+    container.loaded 13; last the export gate.in at 10 (to direct). In time order: visit 1 =
+    discharged, gate.out; visit 2 = gate.in 10, released 11, loaded 13. So 2 visits, the latest
+    loaded since 13, diverted (gate.in to direct), 1 move; now 14: diversion n 2, share 0.5."""
+    v, x = ship(50), ship(51)
+    state = build(call(v, "I1", arrived=-1, berthed=0), call(x, "E1", arrived=11, berthed=12),
+                  imp("container.discharged", 1, 1701, vessel=v, voyage="I1"),
+                  imp("gate.out", 4, 1701),
+                  exp("customs.released", 11, 1701),
+                  exp("container.loaded", 13, 1701, vessel=x, voyage="E1"),
+                  exp("gate.in", 10, 1701, data={"to": "direct"}))
+    rec = state.container(box(1701))
+    assert (rec["visits"], rec["direction"], rec["stage"], parse(rec["since"])) == (2, "export", "loaded", at(13))
+    assert [e["type"] for e in rec["timeline"]] == ["gate.in", "customs.released", "container.loaded"]
+    assert (rec["diverted"], rec["moves"]) == (True, 1)
+    figures = kpis(state, at(14))
+    assert (figures["diversion"]["n"], figures["diversion"]["share"]) == (2, pytest.approx(0.5))
+    assert figures["containers"]["export"]["loaded"] == 1 and figures["containers"]["in_port"] == 0
+
+
+def test_awaiting_discharge_clock_starts_at_berthing_even_for_a_box_first_heard_of_later():
+    """kpis.md, delays.containers: "for `awaiting_discharge` the clock starts at the berthing of
+    its call". Vessel B berthed at 10:00; box 1104 is on its manifest (estimated discharge from B)
+    and customs order an inspection at 30:00, before it is discharged: awaiting_discharge since 30.
+    now 40: the clock started at the berthing, 40 − 10 = 30 h → 30 − 24 = 6 h late (terminal)."""
+    b = ship(52)
+    state = build(call(b, "B2", eta=10, arrived=9, berthed=10),
+                  imp("container.discharged", 12, 1104, vessel=b, voyage="B2", classifier="estimated"),
+                  imp("customs.inspection_ordered", 30, 1104))
+    assert stage_of(state, 1104) == ("awaiting_discharge", at(30), "terminal", False)
+    delays = kpis(state, at(40))["delays"]
+    assert count(delays["containers"]) == 1
+    assert delays["bottleneck_stage"] == {"direction": "import", "stage": "awaiting_discharge",
+                                          "party": "terminal", "delay_hours": pytest.approx(6.0),
+                                          "boxes": 1}
+
+
+# ---------------------------------------------------------------------------------------------
+# more definitions, one sentence each
+def test_every_stage_is_listed_even_when_empty():
+    """containers.<direction>.<stage>: "every stage listed, done stages included"."""
+    counts = kpis(PortState(PROFILE), at(12))["containers"]
+    assert counts["in_port"] == 0
+    assert counts["import"] == {stage: 0 for stage in IMPORT_STAGES}
+    assert counts["export"] == {stage: 0 for stage in EXPORT_STAGES}
+
+
+def test_hours_are_unrounded():
+    """"hours are decimal hours, unrounded": berthed 00:00, gated out 02:20 → 2⅓ h, not 2.33."""
+    v = ship(53)
+    state = build(call(v, "U1", arrived=-1, berthed=0),
+                  imp("container.discharged", 1, 1801, vessel=v, voyage="U1"),
+                  imp("gate.out", at(2, 20), 1801))
+    clearance = kpis(state, at(3))["clearance_hours"]["import"]
+    assert clearance["median"] == pytest.approx(7 / 3, rel=1e-9, abs=1e-9)
+    assert clearance["p90"] == pytest.approx(7 / 3, rel=1e-9, abs=1e-9)
+
+
+def test_import_clearance_leaves_out_boxes_whose_call_never_berthed():
+    """clearance_hours.import: "over import boxes gated out ... whose call berthed". Vessel N
+    arrived at anchor (never berthed); box 1802 discharged from N (a lighter) and gated out → left
+    out; box 1803 from the berthed vessel M (berthed 00:00, out 04:00) → 4 h. n 1."""
+    n, m = ship(54), ship(55)
+    state = build(call(n, "N1", arrived=-5), call(m, "M1", arrived=-1, berthed=0),
+                  imp("container.discharged", -4, 1802, vessel=n, voyage="N1"),
+                  imp("gate.out", 2, 1802),
+                  imp("container.discharged", 1, 1803, vessel=m, voyage="M1"),
+                  imp("gate.out", 4, 1803))
+    clearance = kpis(state, at(5))["clearance_hours"]["import"]
+    assert (clearance["n"], clearance["median"]) == (1, pytest.approx(4.0))
+
+
+def test_a_held_box_is_late_on_customs_whatever_its_stage():
+    """A customs.hold "holds the box in its stage with waiting_on: customs"; the bottleneck's
+    party is "who the late boxes wait on". Box 1804: discharged 00:00, inspection ordered 00:30
+    (in_inspection since 00:30), customs.hold 01:00 → in_inspection, held, waiting on customs.
+    now 30:30: 30 h in stage, SLA 24 → 6 h late, on customs (not inspection)."""
+    v = ship(56)
+    state = build(call(v, "Q1", arrived=-2, berthed=-1),
+                  imp("container.discharged", 0, 1804, vessel=v, voyage="Q1"),
+                  imp("customs.inspection_ordered", 0.5, 1804),
+                  imp("customs.hold", 1, 1804, data={"reason": "suspect goods"}))
+    assert stage_of(state, 1804) == ("in_inspection", at(0.5), "customs", True)
+    delays = kpis(state, at(30.5))["delays"]
+    assert delays["bottleneck_stage"] == {"direction": "import", "stage": "in_inspection",
+                                          "party": "customs", "delay_hours": pytest.approx(6.0),
+                                          "boxes": 1}
+    assert delays["by_party"]["customs"] == pytest.approx(6.0)
+    assert delays["by_party"].get("inspection", 0) == 0
+
+
+def test_a_departure_before_the_berthing_or_an_arrival_after_the_departure_is_contradictory():
+    """"A departure dated before the berthing (or an arrival after the departure) marks the call
+    contradictory (flagged, not rejected; event time decides)". Both calls: departed."""
+    k, j = ship(57), ship(58)
+    state = build(ev("vessel.berthed", 10, vessel=k, voyage="K2"),
+                  ev("vessel.departed", 8, vessel=k, voyage="K2"),
+                  ev("vessel.berthed", 10, vessel=j, voyage="J1"),
+                  ev("vessel.departed", 20, vessel=j, voyage="J1"),
+                  ev("vessel.arrived", 22, vessel=j, voyage="J1"))
+    assert (state.vessel(k)["status"], state.vessel(k)["contradictory"]) == ("departed", True)
+    assert (state.vessel(j)["status"], state.vessel(j)["contradictory"]) == ("departed", True)
+    assert parse(state.vessel(j)["arrived"]) == at(22)
+
+
+def test_services_today_in_the_port_local_day():
+    """services: today's counts (port-local day) and what is pending now. now 10:00 local.
+    boarding requested 23:00 yesterday, 08:00 and 09:00 today; released 09:30 today
+    → boarding_requested 2, boarding_released 1, boarding_pending 3 − 1 = 2.
+    certs: requested 07:00, deposited 07:30 and 08:30, picked up 09:45 → cert_requested 1,
+    cert_deposited 2, cert_picked_up 1, certs_awaiting_pickup 1; health_declared 0."""
+    state = build(ev("service.boarding_requested", -1, source="services.portal"),
+                  ev("service.boarding_requested", 8, source="services.portal"),
+                  ev("service.boarding_requested", 9, source="services.portal"),
+                  ev("service.boarding_released", 9.5, source="services.portal"),
+                  ev("service.cert_requested", 7, source="services.portal"),
+                  ev("service.cert_deposited", 7.5, source="services.portal"),
+                  ev("service.cert_deposited", 8.5, source="services.portal"),
+                  ev("service.cert_picked_up", 9.75, source="services.portal"))
+    services = kpis(state, at(10))["services"]
+    assert services == {"boarding_requested": 2, "boarding_released": 1, "health_declared": 0,
+                        "cert_requested": 1, "cert_deposited": 2, "cert_picked_up": 1,
+                        "boarding_pending": 2, "certs_awaiting_pickup": 1}
