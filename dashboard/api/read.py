@@ -10,7 +10,7 @@ from dashboard.api.ingest import error_response, json_response
 from dashboard.history import KEEP_DAYS
 from dashboard.state.timeline import iso
 from dashboard.tables import vessel_box_table
-from feeds.identifiers import check_container, check_imo
+from feeds.identifiers import check_container, check_imo, suggest_container
 
 bp = Blueprint("read", __name__)
 
@@ -75,7 +75,9 @@ def container(number: str) -> Response:
     svc = service()
     canonical, problem = check_container(number[:32])
     if problem:
-        return error_response(400, "bad_container", f"{number[:32]!r}: {problem}")
+        suggestion = suggest_container(number[:32])
+        return error_response(400, "bad_container", f"{number[:32]!r}: {problem}",
+                              [{"suggestion": suggestion}] if suggestion else None)
     with svc.store.lock:
         view = svc.store.state.container(canonical, svc.port_now())
     if view is None:

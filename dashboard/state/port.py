@@ -17,6 +17,7 @@ from dashboard.state import kpis as kpi_object
 from dashboard.state import views
 from dashboard.state.boxes import BoxVisit, ends_visit
 from dashboard.state.calls import VesselCall, call_span
+from dashboard.state.delays import late_boxes
 from dashboard.state.timeline import ID, SOURCE, T, event_time, make_entry
 from dashboard.state.windows import EventTimes, KeyedWindow
 from feeds.events import VESSEL_TYPES
@@ -282,8 +283,10 @@ class PortState:
         call = self.latest_call(imo)
         if call is None:
             return None
-        view = views.call_view(self, call, self._now(now))
-        view["earlier_calls"] = [views.call_view(self, other, self._now(now), with_boxes=False)
+        now = self._now(now)
+        late = late_boxes(self, now)
+        view = views.call_view(self, call, now, late=late)
+        view["earlier_calls"] = [views.call_view(self, other, now, with_boxes=False, late=late)
                                  for other in sorted(self.calls_by_imo[imo], key=lambda c: c.start, reverse=True)
                                  if other is not call]
         return view

@@ -38,9 +38,11 @@ def box_view(state, box: BoxVisit, now: float, *, visits: int = 1) -> dict:
     }
 
 
-def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -> dict:
+def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True,
+              late: list[tuple] | None = None) -> dict:
     zone = state.profile.timezone
-    delayed = delayed_calls(state, now)
+    late = late_boxes(state, now) if late is None else late
+    delayed = delayed_calls(state, now, late)
     view = {
         "imo": call.imo, "voyage": call.voyage, "name": call.name, "status": call.status,
         "terminal": call.terminal, "berth": call.berth,
@@ -54,7 +56,7 @@ def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -
     }
     if with_boxes:
         boxes = state.boxes_of(call)
-        late = {box: hours for box, hours in late_boxes(state, now) if box in boxes}
+        late = {box: hours for box, hours in late if box in boxes}
         view["boxes"] = [{"number": box.number, "direction": box.direction, "stage": box.stage,
                           "since": iso(box.since, zone), "waiting_on": box.waiting_on,
                           "late": box in late, "delay_hours": late.get(box, 0.0)}

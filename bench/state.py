@@ -1,0 +1,152 @@
+"""State benchmarks (docs/benchmarks.md): apply rate, memory per box, read API latency, cold start.
+
+    python -m bench.state [--boxes N] [--rounds R] [--cold-events N]
+
+Data: `bench.portgen` traffic (about 7 events per box). Each figure is the median of R rounds
+where it is cheap to repeat; memory and cold start run once. Prints one JSON line per figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+import redis
+import requests
+
+from bench.portgen import generate
+from dashboard.app import create_app
+from dashboard.config import Config
+from dashboard.state.port import PortState
+from feeds.embedded import EmbeddedRedis
+from feeds.events import validate_event
+from feeds.keys import PortKeys
+from feeds.profile import load_profile
+from feeds.publisher import Publisher
+from tests.helpers import container_number
+from tests.process import ServiceProcess
+
+PROFILE = load_profile("xiamen")
+BIG_CALL = ("9999993", "BIG01")  # a call of 5,000 boxes, for the vessel endpoint
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/statm") as handle:
+        return int(handle.read().split()[1]) * 4096
+
+
+def big_call_events(boxes: int, start_text: str) -> list[dict]:
+    imo, voyage = BIG_CALL
+    events = [{"id": "big-berth", "type": "vessel.berthed", "time": start_text, "source": "terminal.haitian",
+               "vessel": imo, "voyage": voyage, "classifier": "actual", "data": {"berth": "HT-5"}}]
+    for n in range(boxes):
+        events.append({"id": f"big-{n}", "type": "container.discharged", "time": start_text,
+                       "source": "terminal.haitian", "vessel": imo, "voyage": voyage, "classifier": "actual",
+                       "container": container_number(n, owner="BIG"), "direction": "import"})
+    return events
+
+
+def apply_rate(events: list[dict]) -> float:
+    state = PortState(PROFILE)
+    started = time.perf_counter()
+    for event in events:
+        state.apply(event, arrival=0.0)
+    return len(events) / (time.perf_counter() - started)
+
+
+def decode_check_apply_rate(lines: list[bytes]) -> float:
+    state = PortState(PROFILE)
+    started = time.perf_counter()
+    for line in lines:
+        event, _ = validate_event(orjson.loads(line), allow_ticks=True)
+        state.apply(event, arrival=0.0)
+    return len(lines) / (time.perf_counter() - started)
+
+
+def memory_per_box(events: list[dict], boxes: int) -> float:
+    """RSS growth while applying, over the boxes tracked (their timelines included)."""
+    lines = [orjson.dumps(e) for e in events]  # the state keeps its own copies, as from the log
+    gc.collect()
+    before = rss_bytes()
+    state = PortState(PROFILE)
+    for line in lines:
+        state.apply(orjson.loads(line), arrival=0.0)
+    del lines
+    gc.collect()
+    tracked = sum(len(visits) for visits in state.boxes.values())
+    return (rss_bytes() - before) / tracked, tracked, state
+
+
+def api_latency(state: PortState, rounds: int) -> dict:
+    app = create_app(Config(redis_url="redis://127.0.0.1:1/0", clock="event"), start=False)
+    app.server.extensions["portpulse"].store.state = state
+    app.server.extensions["portpulse"].publisher.rejects_by_source = lambda: {}  # no Redis here
+    client = app.server.test_client()
+    timings = {}
+    for name, url in (("kpis", "/api/v1/kpis"), ("vessel_5000_boxes", f"/api/v1/vessels/{BIG_CALL[0]}")):
+        samples = []
+        for _ in range(rounds):
+            started = time.perf_counter()
+            response = client.get(url)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.data[:200]
+        timings[name] = round(statistics.median(samples), 1)
+    return timings
+
+
+def cold_start(events: list[dict], workdir: Path) -> dict:
+    """A service starting on a log of len(events): with its snapshot, then without one."""
+    with EmbeddedRedis(workdir / "valkey") as server:
+        port_id = "bench-" + uuid.uuid4().hex[:6]
+        client = redis.Redis.from_url(server.url)
+        publisher = Publisher(client, port_id)
+        for start in range(0, len(events), 5000):
+            publisher.publish(events[start:start + 5000])
+        figures = {"log_entries": client.xlen(PortKeys(port_id).events)}
+        env = {"DP_SNAPSHOT_SECONDS": "3600", "DP_LOG_RETENTION_HOURS": "100000"}
+        for label in ("without_snapshot_s", "with_snapshot_s"):
+            service = ServiceProcess(workdir / label, redis_url=server.url, port_id=port_id, extra_env=env)
+            service.start(timeout=600)
+            while service.health()["cold_start_seconds"] is None:
+                time.sleep(0.1)
+            figures[label] = round(service.health()["cold_start_seconds"], 2)
+            service.close()  # SIGTERM: the service snapshots at stop, for the next round
+        return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--boxes", type=int, default=500_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--cold-events", type=int, default=1_000_000)
+    args = parser.parse_args()
+    events = generate(args.boxes, seed=1)
+    sample = events[:1_000_000]
+    rates = [apply_rate(sample) for _ in range(args.rounds)]
+    print(json.dumps({"apply_events_per_s": round(statistics.median(rates)), "goal": 100_000,
+                      "events": len(sample), "rounds": [round(r) for r in rates]}))
+    lines = [orjson.dumps(e) for e in sample]
+    rates = [decode_check_apply_rate(lines) for _ in range(args.rounds)]
+    del lines
+    print(json.dumps({"decode_check_apply_events_per_s": round(statistics.median(rates)), "goal": 50_000,
+                      "rounds": [round(r) for r in rates]}))
+    events += big_call_events(5000, events[len(events) // 2]["time"])
+    per_box, tracked, state = memory_per_box(events, args.boxes)
+    print(json.dumps({"memory_per_box_bytes": round(per_box), "goal": 2048, "boxes": tracked,
+                      "events": len(events)}))
+    print(json.dumps({"api_ms_median": api_latency(state, args.rounds * 3), "goal_ms": 50,
+                      "boxes_in_state": tracked}))
+    del state
+    with tempfile.TemporaryDirectory() as tmp:
+        print(json.dumps({"cold_start": cold_start(events[:args.cold_events], Path(tmp)), "goal_with_snapshot_s": 10}))
+
+
+if __name__ == "__main__":
+    main()
