@@ -75,7 +75,7 @@ e("vessel.eta", -48, vessel=SA, voyage="A1", classifier="estimated",
         "containers_import": 6, "containers_export": 0})
 e("vessel.arrived", -25, vessel=SA, voyage="A1", data={"anchorage": "A3"})
 e("vessel.berthed", -23, vessel=SA, voyage="A1", data={"terminal": "haitian", "berth": "HT-1"})
-e("vessel.departed", 1, vessel=SA)  # no voyage: joins A1, the latest earlier call not departed
+e("vessel.departed", 1, vessel=SA)  # no voyage: joins A1, whose own span (from -48, open) holds it
 e("vessel.eta", 2, vessel=SA, voyage="A2", classifier="planned",
   data={"eta": at(30), "etd": at(44), "name": "MV ALPHA", "terminal": "haitian", "berth": "HT-2"})
 # --- vessel B: call B1, ETA revised, arrived, berthed; loading at 06 and 08

@@ -445,7 +445,8 @@ def test_vessel_counts_and_berth_occupancy():
 
 def test_calls_by_voyage_and_events_without_a_voyage():
     """Vessel S, call A1: arrived 0, berthed 2 (voyage A1), departed 20 without a voyage → it joins
-    A1 (the latest earlier call that has not departed). Call A2: arrived 38, berthed 40 (voyage A2).
+    A1, whose own span (first event 0 to its actual departure, none yet) holds 20. Call A2:
+    arrived 38, berthed 40 (voyage A2).
     vessel(S) is the latest call, A2, at berth, with A1 among its earlier calls.
     Vessel K: berthed 10, departed 8 (before the berthing) → departed, contradictory."""
     s, k = ship(21), ship(22)
@@ -827,9 +828,9 @@ def test_kpis_now_is_in_the_port_time_zone_and_accepts_epoch_seconds():
 # ---------------------------------------------------------------------------------------------
 # the idempotency key and arrival order, on small hand-made cases
 def test_the_same_source_and_id_on_another_box_or_a_vessel_is_a_duplicate():
-    """docs/events.md: "`(source, id)` is the idempotency key: a repeat is a no-op, counted as a
-    duplicate". The key is (source, id), whatever the event names: a second event under
-    (trucking.x, k-1) is a repeat even when it names another box or a vessel."""
+    """docs/events.md: "`(source, id)` is the idempotency key: a repeat is a no-op"; kpis.md: "a
+    repeat is counted as a duplicate and changes nothing, whichever box or ship it names". A second
+    event under (trucking.x, k-1) is a repeat even when it names another box or a vessel."""
     state = build(exp("gate.in", 1, 1601, id="k-1", source="trucking.x"))
     before = without_feeds(kpis(state, at(2)))
     assert state.apply(exp("gate.in", 1.5, 1602, id="k-1", source="trucking.x")) is False
@@ -843,10 +844,10 @@ def test_the_same_source_and_id_on_another_box_or_a_vessel_is_a_duplicate():
 
 def test_a_departure_without_a_voyage_arriving_first_still_joins_its_call():
     """Arrival order: vessel.departed 20:00 (no voyage), then vessel.arrived 00:00 and
-    vessel.berthed 02:00 (voyage A1). In time order the departure comes last and joins A1 ("else
-    the latest earlier call that has not departed"); arrival order must not matter ("any
-    permutation of the same events ... gives the same state"). So: one call, A1, departed at 20;
-    at now 21: at_berth 0, departed_24h 1, berth_occupancy 0."""
+    vessel.berthed 02:00 (voyage A1). A1's own span (00:00 to its actual departure, none) holds
+    20:00, so the departure joins A1, "decided again from the whole set whenever the ship's events
+    change, so arrival order does not matter". One call, A1, departed at 20; at now 21:
+    at_berth 0, departed_24h 1, berth_occupancy 0."""
     s = ship(48)
     state = build(ev("vessel.departed", 20, vessel=s),
                   ev("vessel.arrived", 0, vessel=s, voyage="A1"),
@@ -861,8 +862,9 @@ def test_a_departure_without_a_voyage_arriving_first_still_joins_its_call():
 
 def test_a_discharge_without_a_voyage_arriving_first_still_counts_for_clearance():
     """Arrival order: container.discharged 01:00 from vessel V without a voyage, then V's call C1
-    (arrived −1, berthed 00:00), then gate.out 05:00. In time order the discharge joins C1 (the
-    call whose span holds it), so the box's call is C1 and clearance = 5 − 0 = 5 h (n 1)."""
+    (arrived −1, berthed 00:00), then gate.out 05:00. "A box event that names a ship without a
+    voyage is resolved the same way, at read time, from the time of its lift": C1's span holds
+    01:00, so the box's call is C1 and clearance = 5 − 0 = 5 h (n 1)."""
     v = ship(49)
     state = build(imp("container.discharged", 1, 1603, vessel=v),
                   call(v, "C1", arrived=-1, berthed=0),
@@ -877,7 +879,8 @@ def test_export_events_arriving_before_the_gate_in_that_opens_their_visit():
     """Box 1701, arrival order: import discharged 01, gate.out 04; export customs.released 11,
     container.loaded 13; last the export gate.in at 10 (to direct). In time order: visit 1 =
     discharged, gate.out; visit 2 = gate.in 10, released 11, loaded 13. So 2 visits, the latest
-    loaded since 13, diverted (gate.in to direct), 1 move; now 14: diversion n 2, share 0.5."""
+    loaded since 13, diverted (gate.in to direct), 1 move; now 14: diversion n 2, share 0.5.
+    ("an event after a visit's end ... joins the next visit, or starts one")"""
     v, x = ship(50), ship(51)
     state = build(call(v, "I1", arrived=-1, berthed=0), call(x, "E1", arrived=11, berthed=12),
                   imp("container.discharged", 1, 1701, vessel=v, voyage="I1"),
