@@ -14,6 +14,7 @@ import json
 import statistics
 import tempfile
 import time
+import tracemalloc
 import uuid
 from pathlib import Path
 
@@ -35,11 +36,6 @@ from tests.process import ServiceProcess
 
 PROFILE = load_profile("xiamen")
 BIG_CALL = ("9999993", "BIG01")  # a call of 5,000 boxes, for the vessel endpoint
-
-
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * 4096
 
 
 def big_call_events(boxes: int, start_text: str) -> list[dict]:
@@ -70,18 +66,20 @@ def decode_check_apply_rate(lines: list[bytes]) -> float:
     return len(lines) / (time.perf_counter() - started)
 
 
-def memory_per_box(events: list[dict], boxes: int) -> float:
-    """RSS growth while applying, over the boxes tracked (their timelines included)."""
+def memory_per_box(events: list[dict]) -> tuple[float, int, PortState]:
+    """Bytes the state holds per box visit tracked, timelines included (tracemalloc: exact
+    Python allocations, unlike RSS, which the allocator's free lists blur)."""
     lines = [orjson.dumps(e) for e in events]  # the state keeps its own copies, as from the log
     gc.collect()
-    before = rss_bytes()
+    tracemalloc.start()
     state = PortState(PROFILE)
     for line in lines:
         state.apply(orjson.loads(line), arrival=0.0)
-    del lines
     gc.collect()
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
     tracked = sum(len(visits) for visits in state.boxes.values())
-    return (rss_bytes() - before) / tracked, tracked, state
+    return held / tracked, tracked, state
 
 
 def api_latency(state: PortState, rounds: int) -> dict:
@@ -138,7 +136,7 @@ def main() -> None:
     print(json.dumps({"decode_check_apply_events_per_s": round(statistics.median(rates)), "goal": 50_000,
                       "rounds": [round(r) for r in rates]}))
     events += big_call_events(5000, events[len(events) // 2]["time"])
-    per_box, tracked, state = memory_per_box(events, args.boxes)
+    per_box, tracked, state = memory_per_box(events)
     print(json.dumps({"memory_per_box_bytes": round(per_box), "goal": 2048, "boxes": tracked,
                       "events": len(events)}))
     print(json.dumps({"api_ms_median": api_latency(state, args.rounds * 3), "goal_ms": 50,

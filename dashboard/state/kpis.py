@@ -64,7 +64,7 @@ def container_counts(state, now: float) -> dict:
         counts[direction] = {}
         for stage in stages:
             if stage == DONE[direction]:
-                ended = state.visit_ends.values(now - DAY, now)
+                ended = state.visit_ends.keys(now - DAY, now)
                 counts[direction][stage] = sum(1 for box in ended if box.direction == direction)
             else:
                 n = len(state.stage_members.get((direction, stage), ()))
@@ -76,7 +76,7 @@ def container_counts(state, now: float) -> dict:
 def clearance(state, now: float) -> tuple[dict, dict]:
     """Overall clearance (import and export) and arrival-to-pickup over the last 24 h."""
     import_hours, pickup_hours = [], []
-    for box in state.import_done.values(now - DAY, now):
+    for box in state.import_done.keys(now - DAY, now):
         call = state.call_of(box)
         if call is not None and call.berthed is not None:
             hours = (box.gated_out - call.berthed) / HOUR
@@ -84,7 +84,7 @@ def clearance(state, now: float) -> tuple[dict, dict]:
             if box.ordered == 0:
                 pickup_hours.append(hours)
     export_hours = [max(0.0, box.released - box.gated_in) / HOUR
-                    for box in state.export_released.values(now - DAY, now) if box.gated_in is not None]
+                    for box in state.export_released.keys(now - DAY, now) if box.gated_in is not None]
     base = state.profile.baselines
     result = {"import": with_baseline(summary(import_hours), base.get("clearance_import_hours")),
               "export": with_baseline(summary(export_hours), base.get("clearance_export_hours"))}
@@ -92,7 +92,7 @@ def clearance(state, now: float) -> tuple[dict, dict]:
 
 
 def diversion(state, now: float) -> dict:
-    ended = list(state.visit_ends.values(now - DAY, now))
+    ended = list(state.visit_ends.keys(now - DAY, now))
     diverted = sum(1 for box in ended if box.diverted)
     n = len(ended)
     return {"share": diverted / n if n else None,

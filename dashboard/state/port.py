@@ -214,11 +214,11 @@ class PortState:
         if stage is not None:
             self.stage_members[(direction, stage)][box] = since
         if gated_out is not None and direction == "import":
-            self.import_done.put(box, gated_out, box)
+            self.import_done.put(box, gated_out)
         if released is not None and direction == "export":
-            self.export_released.put(box, released, box)
+            self.export_released.put(box, released)
         if end is not None:
-            self.visit_ends.put(box, end, box)
+            self.visit_ends.put(box, end)
         if call is not None:
             self.calls[call].boxes.add(box)
 

@@ -19,25 +19,25 @@ def _hours(start: float, end: float) -> range:
 
 
 class KeyedWindow:
-    """key → (t, value), bucketed by hour of t."""
+    """Keys (box visits) by a time of theirs, bucketed by hour: which keys fall in a window."""
 
     def __init__(self) -> None:
-        self._buckets: dict[int, dict[Any, tuple[float, Any]]] = defaultdict(dict)
+        self._buckets: dict[int, dict[Any, float]] = defaultdict(dict)
 
-    def put(self, key, t: float, value) -> None:
-        self._buckets[math.floor(t / HOUR)][key] = (t, value)
+    def put(self, key, t: float) -> None:
+        self._buckets[math.floor(t / HOUR)][key] = t
 
     def drop(self, key, t: float) -> None:
         bucket = self._buckets.get(math.floor(t / HOUR))
         if bucket is not None:
             bucket.pop(key, None)
 
-    def values(self, start: float, end: float) -> Iterator[Any]:
-        """Values with start < t ≤ end."""
+    def keys(self, start: float, end: float) -> Iterator[Any]:
+        """Keys with start < t ≤ end."""
         for hour in _hours(start, end):
-            for t, value in self._buckets.get(hour, {}).values():
+            for key, t in self._buckets.get(hour, {}).items():
                 if start < t <= end:
-                    yield value
+                    yield key
 
     def forget_before(self, t: float) -> None:
         for hour in [h for h in self._buckets if (h + 1) * HOUR < t]:
