@@ -2,6 +2,9 @@
 
     python run.py [--host H] [--port P] [--redis-url URL] [--no-simulator]
     python run.py publish FILE.jsonl [--speed X] [--redis-url URL] [--port-id ID]
+    python run.py simulate --scenario X --days D --seed N [--start ISO-DATE] --max --out FILE.jsonl
+    python run.py simulate --scenario diversion-ab --days 1 --report report.json
+    python run.py simulate --scenario X --speed N   (drives the running service's demo)
 
 Without a Redis URL (flag or DP_REDIS_URL) `serve` starts the embedded valkey-server in
 DP_DATA_DIR and stops it again on Ctrl-C or SIGTERM; `publish` finds that server through the URL
@@ -17,7 +20,8 @@ from pathlib import Path
 
 from dashboard.config import Config, ConfigError
 
-COMMANDS = ("serve", "publish")
+COMMANDS = ("serve", "publish", "simulate")
+DEMO_PORT_ID = "demo"  # the demo's own namespace: dp:{demo}:…
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +41,28 @@ def build_parser() -> argparse.ArgumentParser:
                          help="pace by event time, X times real time (default 0: as fast as possible)")
     publish.add_argument("--redis-url", help="Redis to publish to (DP_REDIS_URL; default: the embedded server of DP_DATA_DIR)")
     publish.add_argument("--port-id", help="port namespace to publish into (DP_PORT_ID, default xiamen)")
+    add_simulate(sub)
     return parser
+
+
+def add_simulate(sub) -> None:
+    simulate = sub.add_parser("simulate", help="run the port simulator: to a file, an A/B report, or the running demo",
+                              description="With --out or --report it runs flat out here (no Redis needed); "
+                                          "otherwise it sends the command to the running service's demo.")
+    simulate.add_argument("--scenario", default="normal", help="normal, diversion-ab, typhoon, inspection-surge, "
+                          "partner-outage, delayed-vessel (files in simulator/scenarios/)")
+    simulate.add_argument("--days", type=float, default=1.0, help="days of port time after the warm-up (default 1)")
+    simulate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    simulate.add_argument("--start", help="ISO date-time the scenario starts at (default: the scenario's own)")
+    simulate.add_argument("--max", action="store_true", help="as fast as possible (implied by --out and --report)")
+    simulate.add_argument("--out", type=Path, help="write the events to this JSON-lines file")
+    simulate.add_argument("--report", type=Path, help="write the smart-diversion A/B report (JSON) here")
+    simulate.add_argument("--speed", type=float, help="running demo: port time per wall time, 1 to 3600 (×60 default)")
+    simulate.add_argument("--pause", action="store_true", help="running demo: pause")
+    simulate.add_argument("--resume", action="store_true", help="running demo: resume")
+    simulate.add_argument("--jump", type=float, metavar="HOURS", help="running demo: jump forward")
+    simulate.add_argument("--reset", action="store_true", help="running demo: stop and clear the demo namespace")
+    simulate.add_argument("--redis-url", help="Redis of the running service (default: the embedded one of DP_DATA_DIR)")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -58,6 +83,8 @@ def serve(args: argparse.Namespace, config: Config) -> int:
 
     config = config.replace(**{k: v for k, v in (("host", args.host), ("http_port", args.port),
                                                   ("redis_url", args.redis_url)) if v})
+    if not args.no_simulator:  # the demo: its own namespace, on the event clock
+        config = config.replace(demo=True, port_id=DEMO_PORT_ID, clock="event")
     _stop_on_sigterm()
     embedded = app = None
     try:
@@ -66,7 +93,10 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             config = config.replace(redis_url=embedded.start())
             print(f"embedded Redis at {config.redis_url} (data in {embedded.data_dir})", flush=True)
         app = create_app(config)
-        print(f"Port Pulse on http://{config.host}:{config.http_port}/  (port {config.port_id})", flush=True)
+        mode = f"demo: {config.demo_scenario} at ×{config.demo_speed:g}" if config.demo else "live partner data"
+        print(f"Port Pulse on http://{config.host}:{config.http_port}/  (port {config.port_id}, {mode})\n"
+              f"  demo controls: http://{config.host}:{config.http_port}/demo   "
+              f"health: http://{config.host}:{config.http_port}/healthz", flush=True)
         socketio_of(app).run(app.server, host=config.host, port=config.http_port,
                              allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
     except KeyboardInterrupt:
@@ -106,6 +136,17 @@ def publish(args: argparse.Namespace, config: Config) -> int:
     return 1 if report.rejected else 0
 
 
+def simulate(args: argparse.Namespace, config: Config) -> int:
+    from simulator import commands
+    try:
+        if args.report or args.out:
+            return commands.offline(args, config.profile)
+        return commands.drive_running_demo(args, config, DEMO_PORT_ID)
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
@@ -113,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration: {exc}", file=sys.stderr)
         return 2
-    return publish(args, config) if args.command == "publish" else serve(args, config)
+    command = {"publish": publish, "simulate": simulate}.get(args.command, serve)
+    return command(args, config)
 
 
 if __name__ == "__main__":

@@ -6,14 +6,15 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from dash import Dash
+from dash import Dash, dcc, html
 from flask import Flask
 from flask_socketio import SocketIO
 
+from dashboard import callbacks, demo
 from dashboard.api import health, ingest, read
 from dashboard.config import Config
 from dashboard.service import PortPulse
-from layouts.home import home_layout
+from layouts import ids
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
@@ -30,20 +31,19 @@ def create_app(config: Config | None = None, *, start: bool = True) -> Dash:
     server.register_blueprint(ingest.bp)
     server.register_blueprint(health.bp)
     server.register_blueprint(read.bp)
+    server.register_blueprint(demo.bp)
     server.extensions["portpulse_socketio"] = SocketIO(server, async_mode="threading")
 
     app = Dash(__name__, server=server, assets_folder=str(ASSETS), title="Port Pulse",
-               update_title=None)
-    app.layout = lambda: _home(svc)
+               update_title=None, suppress_callback_exceptions=True)
+    app.layout = html.Div([dcc.Location(id=ids.URL), html.Div(id=ids.PAGE)])
+    callbacks.register(app)
     if start:
         svc.start()
+        if config.demo:
+            control = server.extensions["portpulse_demo"] = demo.DemoControl(svc)
+            control.start(config.demo_scenario, config.demo_speed)
     return app
-
-
-def _home(svc: PortPulse):
-    with svc.store.lock:
-        counters = svc.store.state.counters()
-    return home_layout(svc.config.port_id, counters["events_applied"], counters["last_stream_id"])
 
 
 def service_of(app: Dash) -> PortPulse:
@@ -55,4 +55,7 @@ def socketio_of(app: Dash) -> SocketIO:
 
 
 def stop_app(app: Dash) -> None:
+    control = app.server.extensions.get("portpulse_demo")
+    if control is not None:
+        control.stop()
     service_of(app).stop()

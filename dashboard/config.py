@@ -58,6 +58,9 @@ class Config:
     clock: str = "wall"  # wall: now is the wall clock; event: now is the latest event time
     profile: str = "xiamen"  # the port profile (feeds/profiles/<profile>.toml)
     history_seconds: int = 10  # how often the current hour's KPI rollup is refreshed
+    demo: bool = False  # run the demo simulator in this process (run.py's default)
+    demo_scenario: str = "normal"
+    demo_speed: float = 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":

@@ -78,6 +78,14 @@ class PortPulse:
         ]
         return self
 
+    def reset_state(self) -> None:
+        """Start from an empty state (the demo's reset, after its namespace was cleared)."""
+        with self.store.lock:
+            self.store.state = self.store.state_factory()
+            self.store.last_snapshot_id = None
+            if self.consumer is not None:
+                self.consumer.sink = self.store.state
+
     def port_now(self) -> float:
         """The port clock: the wall clock, or the latest event time (replays, the demo)."""
         if self.config.clock == "event":

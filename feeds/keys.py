@@ -56,6 +56,11 @@ class PortKeys:
         """Sorted set: hourly KPI rollups scored by the hour (epoch seconds)."""
         return self._key("kpi:hourly")
 
+    @property
+    def control(self) -> str:
+        """List: commands for the demo simulator of this namespace."""
+        return self._key("control")
+
     def all(self) -> list[str]:
         return [self.events, self.deadletter, self.seen, self.stats, self.snapshot, self.rejects,
                 self.history]

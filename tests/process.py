@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class ServiceProcess:
     def __init__(self, data_dir: Path, *, redis_url: str | None = None, port_id: str = "xiamen",
-                 extra_env: dict | None = None, args: tuple[str, ...] = ()):
+                 extra_env: dict | None = None, args: tuple[str, ...] = ("--no-simulator",)):
         self.data_dir = Path(data_dir)
         self.http_port = free_port()
         self.base = f"http://127.0.0.1:{self.http_port}"

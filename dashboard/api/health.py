@@ -50,8 +50,18 @@ def health_report(svc) -> dict:
         "cold_start_seconds": (consumer.first_caught_up_at - consumer.started_at
                                if consumer and consumer.first_caught_up_at else None),
         "clock": svc.config.clock,
+        "demo": _demo_status(),
         "uptime_seconds": round(time.time() - svc.started_at, 3),
     }
+
+
+def _demo_status() -> dict | None:
+    control = current_app.extensions.get("portpulse_demo")
+    if control is None:
+        return None
+    status = control.status()
+    status.pop("scenarios", None)
+    return status
 
 
 class HealthCollector:

@@ -23,6 +23,9 @@ DEFAULTS = {
     "clock": "wall",
     "profile": "xiamen",
     "history_seconds": 10,
+    "demo": False,
+    "demo_scenario": "normal",
+    "demo_speed": 60.0,
 }
 
 # (variable, text in the environment, attribute, value expected)

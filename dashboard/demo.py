@@ -1,0 +1,109 @@
+"""The demo in the service: the live simulator, its commands (HTTP, Redis queue) and reset.
+
+Demo data never mixes with live data: the demo publishes into its own port namespace
+(`dp:{demo}:…`), and a reset clears that namespace alone, with the state that mirrors it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+
+import orjson
+import redis
+from flask import Blueprint, Response, current_app, request
+
+from dashboard.api.ingest import error_response, json_response
+from feeds.keys import PortKeys
+from simulator.live import LiveSimulator
+from simulator.scenario import ScenarioError, load_scenario, scenario_names
+
+log = logging.getLogger(__name__)
+bp = Blueprint("demo", __name__)
+
+
+def control_key(port_id: str) -> str:
+    """List: commands for the running demo, pushed by `run.py simulate` from the shell."""
+    return PortKeys(port_id).control
+
+
+class DemoControl:
+    def __init__(self, svc):
+        self.svc = svc
+        self.simulator = LiveSimulator(svc.profile, svc.publisher.publish, reset_namespace=self.reset_namespace)
+        self._stop = threading.Event()
+        self._listener = threading.Thread(target=self._listen, name="demo-commands", daemon=True)
+
+    def start(self, scenario: str = "normal", speed: float = 60.0) -> None:
+        self.simulator.start(scenario=scenario, speed=speed)
+        self._listener.start()
+
+    def command(self, action: str, **args) -> dict:
+        return dataclasses.asdict(self.simulator.command(action, **args))
+
+    def status(self) -> dict:
+        return {**dataclasses.asdict(self.simulator.status), "scenarios": scenario_names()}
+
+    def reset_namespace(self) -> None:
+        """Delete every key of the demo namespace and start the state afresh."""
+        time.sleep(0.3)  # let the consumer take the live messages already on their way
+        client = self.svc.redis
+        keys = list(client.scan_iter(match=f"dp:{{{self.svc.config.port_id}}}:*", count=1000))
+        keep = control_key(self.svc.config.port_id)
+        for start in range(0, len(keys), 500):
+            client.delete(*[k for k in keys[start:start + 500] if k.decode() != keep] or [keep + ":none"])
+        self.svc.reset_state()
+
+    def _listen(self) -> None:
+        key = control_key(self.svc.config.port_id)
+        while not self._stop.is_set():
+            try:
+                item = self.svc.redis.blpop([key], timeout=1)
+            except (redis.RedisError, OSError):
+                self._stop.wait(1)
+                continue
+            if item:
+                self._run_queued(item[1])
+
+    def _run_queued(self, raw: bytes) -> None:
+        try:
+            command = orjson.loads(raw)
+            self.command(command.pop("action"), **command)
+        except (ValueError, KeyError, TypeError, ScenarioError, orjson.JSONDecodeError) as exc:
+            log.warning("demo command %r refused: %s", raw[:200], exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.simulator.stop()
+
+
+def demo_of(app) -> DemoControl | None:
+    return app.extensions.get("portpulse_demo")
+
+
+@bp.get("/api/v1/demo")
+def demo_status() -> Response:
+    demo = demo_of(current_app)
+    if demo is None:
+        return error_response(404, "no_demo", "this service runs without the demo simulator")
+    return json_response(demo.status(), 200)
+
+
+@bp.post("/api/v1/demo")
+def demo_command() -> Response:
+    demo = demo_of(current_app)
+    if demo is None:
+        return error_response(404, "no_demo", "this service runs without the demo simulator")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        return error_response(400, "bad_command", 'send {"action": "start|pause|resume|speed|jump|reset", ...}')
+    args = {k: v for k, v in body.items() if k in ("scenario", "speed", "hours", "seed")}
+    try:
+        if "scenario" in args:
+            load_scenario(str(args["scenario"]))
+        status = demo.command(body["action"], **args)
+    except (ValueError, TypeError, ScenarioError) as exc:
+        return error_response(400, "bad_command", str(exc))
+    return json_response(status, 200)

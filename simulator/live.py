@@ -1,0 +1,188 @@
+"""The demo at the pace of a meeting: the model runs at ×speed of the wall clock and publishes
+through the feeds publisher into the demo namespace, like a partner would.
+
+Commands (from /demo, the HTTP API or `run.py simulate`): start a scenario, pause, resume, change
+speed, jump forward, reset. The run starts with the port's last two days at full speed (the
+warm-up, on the run's own thread), so the wall is busy within seconds. `clock.tick` events carry port time every wall second.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+from feeds.profile import PortProfile
+from simulator.generate import WARMUP_DAYS, build
+from simulator.model import HOUR
+from simulator.scenario import load_scenario
+
+log = logging.getLogger(__name__)
+
+LIVE_DAYS = 2          # a demo run covers two days of port time (48 min at ×60), then starts over
+MAX_SPEED = 3600
+STEP_SECONDS = 0.1     # how often the model is advanced and its events published
+BATCH = 5000
+
+
+@dataclass
+class DemoStatus:
+    scenario: str | None = None
+    speed: float = 60.0
+    paused: bool = False
+    running: bool = False
+    seed: int = 1
+    port_time: str | None = None
+    behind_seconds: float = 0.0        # port time the model could not keep up with (×3600)
+    events_published: int = 0
+    started_at: float | None = None
+    last_error: str | None = None
+    warming_up: bool = False           # running the port's last two days flat out
+
+
+class LiveSimulator:
+    def __init__(self, profile: PortProfile, publish, *, reset_namespace=None):
+        self.profile = profile
+        self.publish = publish                  # list of events → stream ids (a Publisher.publish)
+        self.reset_namespace = reset_namespace  # clears the demo namespace and the state
+        self.status = DemoStatus()
+        self._lock = threading.RLock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._model = self._outages = None
+        self._pending: list[dict] = []
+        self._anchor = (0.0, 0.0)               # (model seconds, wall seconds) at the last change
+        self._ticks = 0
+
+    # -- commands ------------------------------------------------------------------------------
+    def command(self, action: str, **args) -> DemoStatus:
+        handlers = {"start": self.start, "pause": self.pause, "resume": self.resume,
+                    "speed": self.set_speed, "jump": self.jump, "reset": self.reset, "stop": self.stop}
+        if action not in handlers:
+            raise ValueError(f"unknown action {action!r} (one of {', '.join(handlers)})")
+        handlers[action](**args)
+        return self.status
+
+    def start(self, scenario: str = "normal", speed: float | None = None, seed: int = 1) -> None:
+        chosen = load_scenario(scenario)  # fails before anything is stopped when the name is wrong
+        self.stop()
+        if self.reset_namespace:
+            self.reset_namespace()
+        with self._lock:
+            self.status = DemoStatus(scenario=chosen.name, speed=self._checked(speed or self.status.speed),
+                                     running=True, seed=seed, started_at=time.time(), warming_up=True)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, args=(chosen,), name="demo-simulator", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        with self._lock:
+            if self._model is None:
+                return
+            self._anchor = (self._target(), time.monotonic())
+            self.status.paused = True
+
+    def resume(self) -> None:
+        with self._lock:
+            self._anchor = (self._anchor[0], time.monotonic())
+            self.status.paused = False
+
+    def set_speed(self, speed: float) -> None:
+        with self._lock:
+            self._anchor = (self._target(), time.monotonic())
+            self.status.speed = self._checked(speed)
+
+    def jump(self, hours: float) -> None:
+        with self._lock:
+            self._anchor = (self._target() + float(hours) * HOUR, time.monotonic())
+
+    def reset(self) -> None:
+        self.stop()
+        if self.reset_namespace:
+            self.reset_namespace()
+        self.status = DemoStatus(speed=self.status.speed)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        self._thread = None
+        self.status.running = False
+
+    @staticmethod
+    def _checked(speed) -> float:
+        speed = float(speed)
+        if not 1 <= speed <= MAX_SPEED:
+            raise ValueError(f"speed must be between 1 and {MAX_SPEED}")
+        return speed
+
+    # -- the loop ------------------------------------------------------------------------------
+    def _target(self) -> float:
+        """Model seconds the run should have reached now."""
+        model_at, wall_at = self._anchor
+        if self.status.paused or self.status.warming_up:
+            return model_at
+        return model_at + (time.monotonic() - wall_at) * self.status.speed
+
+    def _warm_up(self) -> None:
+        """The port's last two days, flat out, an hour at a time (commands may come between)."""
+        end = WARMUP_DAYS * 24 * HOUR
+        while not self._stop.is_set() and self._model.env.now < end:
+            with self._lock:
+                self._run_until(min(end, self._model.env.now + HOUR))
+        with self._lock:
+            self._anchor = (self._model.env.now, time.monotonic())
+            self.status.warming_up = False
+
+    def _loop(self, scenario) -> None:
+        with self._lock:  # planning the traffic takes seconds: on this thread, not the caller's
+            self._model, self._outages = build(self.profile, scenario, days=LIVE_DAYS, seed=self.status.seed,
+                                               sink=self._pending.append)
+        self._warm_up()
+        last_tick = 0.0
+        while not self._stop.wait(STEP_SECONDS):
+            try:
+                with self._lock:
+                    if self._model.env.now >= (WARMUP_DAYS + LIVE_DAYS) * 24 * HOUR:
+                        threading.Thread(target=self.start, kwargs={"scenario": self.status.scenario,
+                                                                    "seed": self.status.seed + 1}).start()
+                        return
+                    self._run_until(self._target(), budget=STEP_SECONDS * 2)
+                    if time.monotonic() - last_tick >= 1.0 and not self.status.paused:
+                        self._tick()
+                        last_tick = time.monotonic()
+            except Exception:  # the demo must never take the service down
+                log.exception("demo simulator step failed; stopping the run")
+                self.status.running = False
+                return
+
+    def _run_until(self, target: float, budget: float | None = None) -> None:
+        """Advance the model to `target`, an hour of port time at a time, within a time budget."""
+        env, started = self._model.env, time.monotonic()
+        while env.now < target:
+            env.run(until=min(target, env.now + HOUR))
+            self._flush()
+            if budget is not None and time.monotonic() - started > budget:
+                break
+        self.status.behind_seconds = max(0.0, target - env.now)
+        self.status.port_time = self._model.emit.time_text(env.now)
+
+    def _flush(self) -> None:
+        """Publish what the model emitted; if the store is away, keep it and try again next step."""
+        self._outages.release(self._model.hours())
+        while self._pending:
+            batch = self._pending[:BATCH]
+            try:
+                self.publish(batch)
+            except Exception as exc:  # e.g. Redis restarting: nothing is dropped
+                self.status.last_error = f"{type(exc).__name__}: {exc}"[:200]
+                return
+            del self._pending[:len(batch)]
+            self.status.events_published += len(batch)
+            self.status.last_error = None
+
+    def _tick(self) -> None:
+        self._ticks += 1
+        self.publish([{"id": f"tick-{self.status.started_at:.0f}-{self._ticks}", "type": "clock.tick",
+                       "time": self._model.emit.time_text(self._model.env.now), "source": "simulator.demo"}])

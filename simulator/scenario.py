@@ -1,0 +1,79 @@
+"""Scenarios: one TOML file each in simulator/scenarios/ — add a file, get a scenario."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+FLOWS = ("traditional", "diversion")
+
+
+class ScenarioError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Window:
+    start_hours: float
+    hours: float
+    factor: float = 1.0
+    source: str = ""
+    call: int = -1
+
+    def holds(self, hours: float) -> bool:
+        return self.start_hours <= hours < self.start_hours + self.hours
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: dict
+    about: dict
+    flow: str
+    start: datetime
+    switch_to_diversion_after_hours: float | None = None
+    closures: tuple[Window, ...] = ()
+    inspection_surges: tuple[Window, ...] = ()
+    outages: tuple[Window, ...] = ()
+    breakdowns: tuple[Window, ...] = ()
+    boxes_per_day: int = 30_000
+    extra: dict = field(default_factory=dict)
+
+    def with_flow(self, flow: str) -> "Scenario":
+        return replace(self, flow=flow, switch_to_diversion_after_hours=None)
+
+    def flow_at(self, hours: float) -> str:
+        switch = self.switch_to_diversion_after_hours
+        return "diversion" if switch is not None and hours >= switch else self.flow
+
+
+def scenario_names() -> list[str]:
+    return sorted(path.stem for path in SCENARIOS.glob("*.toml"))
+
+
+def load_scenario(name: str) -> Scenario:
+    path = SCENARIOS / f"{name}.toml"
+    if not path.is_file():
+        raise ScenarioError(f"no scenario {name!r} (scenarios: {', '.join(scenario_names())})")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        flow = raw["flow"]
+        if flow not in FLOWS:
+            raise ValueError(f"flow must be one of {FLOWS}")
+        windows = {kind: tuple(_window(item, kind) for item in raw.get(kind, ()))
+                   for kind in ("closures", "inspection_surges", "outages", "breakdowns")}
+        return Scenario(name=raw["name"], title=raw["title"], about=raw["about"], flow=flow,
+                        start=datetime.fromisoformat(raw["start"]),
+                        switch_to_diversion_after_hours=raw.get("switch_to_diversion_after_hours"),
+                        boxes_per_day=int(raw.get("boxes_per_day", 30_000)), **windows)
+    except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
+        raise ScenarioError(f"{path.name}: {exc}") from exc
+
+
+def _window(item: dict, kind: str) -> Window:
+    factor = item.get("factor", item.get("crane_factor", 1.0))
+    return Window(start_hours=float(item["start_hours"]), hours=float(item["hours"]), factor=float(factor),
+                  source=item.get("source", ""), call=int(item.get("call", -1)))
