@@ -61,6 +61,7 @@ class Config:
     demo: bool = False  # run the demo simulator in this process (run.py's default)
     demo_scenario: str = "normal"
     demo_speed: float = 60.0
+    demo_boxes_per_day: int = 30_000  # the demo port's traffic (smaller for a small machine)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -77,6 +78,7 @@ class Config:
             deadletter_max=_int(env, "DP_DEADLETTER_MAX", cls.deadletter_max),
             clock=_choice(env, "DP_CLOCK", ("wall", "event"), cls.clock),
             profile=env.get("DP_PROFILE") or cls.profile,
+            demo_boxes_per_day=_int(env, "DP_DEMO_BOXES_PER_DAY", cls.demo_boxes_per_day),
         )
         values.update(overrides)
         return cls(**values)

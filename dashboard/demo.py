@@ -32,7 +32,8 @@ def control_key(port_id: str) -> str:
 class DemoControl:
     def __init__(self, svc):
         self.svc = svc
-        self.simulator = LiveSimulator(svc.profile, svc.publisher.publish, reset_namespace=self.reset_namespace)
+        self.simulator = LiveSimulator(svc.profile, svc.publisher.publish, reset_namespace=self.reset_namespace,
+                                       boxes_per_day=svc.config.demo_boxes_per_day)
         self._stop = threading.Event()
         self._listener = threading.Thread(target=self._listen, name="demo-commands", daemon=True)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from feeds.profile import PortProfile
 from simulator.generate import WARMUP_DAYS, build
@@ -42,8 +42,9 @@ class DemoStatus:
 
 
 class LiveSimulator:
-    def __init__(self, profile: PortProfile, publish, *, reset_namespace=None):
+    def __init__(self, profile: PortProfile, publish, *, reset_namespace=None, boxes_per_day: int | None = None):
         self.profile = profile
+        self.boxes_per_day = boxes_per_day      # the scenario's own when None
         self.publish = publish                  # list of events → stream ids (a Publisher.publish)
         self.reset_namespace = reset_namespace  # clears the demo namespace and the state
         self.status = DemoStatus()
@@ -66,6 +67,8 @@ class LiveSimulator:
 
     def start(self, scenario: str = "normal", speed: float | None = None, seed: int = 1) -> None:
         chosen = load_scenario(scenario)  # fails before anything is stopped when the name is wrong
+        if self.boxes_per_day:
+            chosen = replace(chosen, boxes_per_day=self.boxes_per_day)
         self.stop()
         if self.reset_namespace:
             self.reset_namespace()

@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from dashboard.api.ingest import json_response
+from dashboard.state.timeline import iso
 
 bp = Blueprint("health", __name__)
 
@@ -50,6 +51,7 @@ def health_report(svc) -> dict:
         "cold_start_seconds": (consumer.first_caught_up_at - consumer.started_at
                                if consumer and consumer.first_caught_up_at else None),
         "clock": svc.config.clock,
+        "port_time": iso(svc.port_now(), svc.profile.timezone),
         "demo": _demo_status(),
         "uptime_seconds": round(time.time() - svc.started_at, 3),
     }

@@ -26,6 +26,7 @@ DEFAULTS = {
     "demo": False,
     "demo_scenario": "normal",
     "demo_speed": 60.0,
+    "demo_boxes_per_day": 30_000,
 }
 
 # (variable, text in the environment, attribute, value expected)
@@ -42,6 +43,7 @@ VARIABLES = [
     ("DP_DEADLETTER_MAX", "2500", "deadletter_max", 2500),
     ("DP_CLOCK", "event", "clock", "event"),
     ("DP_PROFILE", "ningbo", "profile", "ningbo"),
+    ("DP_DEMO_BOXES_PER_DAY", "2000", "demo_boxes_per_day", 2000),
 ]
 INT_VARIABLES = [v for v, _, attr, _ in VARIABLES if isinstance(DEFAULTS[attr], int)]
 

@@ -1,0 +1,80 @@
+"""The demo in the running service: a living port within seconds, controlled over HTTP, from the
+shell (`run.py simulate`) and reset without touching live data."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import redis
+import requests
+
+from feeds.keys import PortKeys
+from feeds.publisher import Publisher
+from tests.helpers import gate_event, wait_for
+from tests.process import ROOT
+
+DEMO_ENV = {"DP_DEMO_BOXES_PER_DAY": "3000"}
+
+
+def status(service) -> dict:
+    return requests.get(service.base + "/api/v1/demo", timeout=10).json()
+
+
+def command(service, **body) -> requests.Response:
+    return requests.post(service.base + "/api/v1/demo", json=body, timeout=30)
+
+
+def test_default_service_runs_the_demo_and_shows_a_living_port(tmp_path, start_service):
+    service = start_service(tmp_path, args=(), extra_env=DEMO_ENV)
+    wait_for(lambda: service.health()["events_applied"] > 1000, timeout=60, what="demo events applied")
+    health = service.health()
+    assert health["port_id"] == "demo" and health["clock"] == "event"
+    assert health["demo"]["scenario"] == "normal" and health["demo"]["speed"] == 60
+    wait_for(lambda: requests.get(service.base + "/api/v1/vessels", timeout=10).json()["count"] > 0,
+             timeout=60, what="vessels in the read API")
+    kpis = requests.get(service.base + "/api/v1/kpis", timeout=10).json()
+    assert kpis["containers"]["in_port"] > 0
+
+
+def test_pause_stops_the_feed_and_resume_starts_it_again(tmp_path, start_service):
+    service = start_service(tmp_path, args=(), extra_env=DEMO_ENV)
+    wait_for(lambda: not status(service)["warming_up"], timeout=90, what="the warm-up to finish")
+    assert command(service, action="pause").json()["paused"] is True
+    published = status(service)["events_published"]
+    wait_for(lambda: service.health()["lag"] == 0, what="the consumer to catch up")
+    assert status(service)["events_published"] == published
+    assert command(service, action="resume").json()["paused"] is False
+    before = status(service)["port_time"]
+    assert command(service, action="jump", hours=2).status_code == 200
+    wait_for(lambda: status(service)["port_time"] > before, what="port time to move on")
+
+
+def test_bad_commands_get_400_with_the_reason(tmp_path, start_service):
+    service = start_service(tmp_path, args=(), extra_env=DEMO_ENV)
+    assert command(service, action="fly").status_code == 400
+    response = command(service, action="start", scenario="volcano")
+    assert response.status_code == 400 and "normal" in response.json()["message"]
+    assert command(service, action="speed", speed=100000).status_code == 400
+
+
+def test_shell_command_drives_the_running_demo(tmp_path, start_service):
+    service = start_service(tmp_path, args=(), extra_env=DEMO_ENV)
+    env = {**service.env}
+    result = subprocess.run([sys.executable, "run.py", "simulate", "--scenario", "typhoon", "--speed", "600"],
+                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: status(service)["scenario"] == "typhoon" and status(service)["speed"] == 600,
+             timeout=30, what="the demo to switch to the typhoon at ×600")
+
+
+def test_reset_clears_the_demo_namespace_alone_and_the_state(tmp_path, start_service):
+    service = start_service(tmp_path, args=(), extra_env=DEMO_ENV)
+    live = Publisher(redis.Redis.from_url(service.redis_record()["url"]), "xiamen")
+    live.publish([gate_event(1)])
+    wait_for(lambda: service.health()["events_applied"] > 100, timeout=60, what="demo events applied")
+    assert command(service, action="reset").json()["running"] is False
+    wait_for(lambda: service.health()["events_applied"] == 0, what="an empty state after the reset")
+    assert requests.get(service.base + "/api/v1/vessels", timeout=10).json()["count"] == 0
+    assert live.client.xlen(PortKeys("xiamen").events) == 1, "live data must survive a demo reset"
+    assert live.client.keys("dp:{demo}:*") == []
