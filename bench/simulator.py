@@ -55,6 +55,8 @@ def live(minutes: float) -> dict:
             while time.monotonic() < end:
                 time.sleep(10)
                 health = service.health()
+                if health["demo"]["warming_up"] or not health["demo"]["port_time"]:
+                    continue  # the demo started over
                 simulated = datetime.fromisoformat(health["demo"]["port_time"])
                 applied = datetime.fromisoformat(health["port_time"])
                 samples.append({"lag_port_seconds": (simulated - applied).total_seconds(),

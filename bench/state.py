@@ -1,6 +1,6 @@
 """State benchmarks (docs/benchmarks.md): apply rate, memory per box, read API latency, cold start.
 
-    python -m bench.state [--boxes N] [--rounds R] [--cold-events N]
+    python -m bench.state [--boxes N] [--rounds R] [--cold-events N] [--only rates|memory|cold]
 
 Data: `bench.portgen` traffic (about 7 events per box). Each figure is the median of R rounds
 where it is cheap to repeat; memory and cold start run once. Prints one JSON line per figure.
@@ -20,7 +20,6 @@ from pathlib import Path
 
 import orjson
 import redis
-import requests
 
 from bench.portgen import generate
 from dashboard.app import create_app
@@ -124,26 +123,34 @@ def main() -> None:
     parser.add_argument("--boxes", type=int, default=500_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold-events", type=int, default=1_000_000)
+    parser.add_argument("--only", choices=("rates", "memory", "cold"), help="run one part")
     args = parser.parse_args()
     events = generate(args.boxes, seed=1)
+    if args.only in (None, "rates"):
+        rates_part(events, args.rounds)
+    if args.only in (None, "memory"):
+        events_with_big_call = events + big_call_events(5000, events[len(events) // 2]["time"])
+        per_box, tracked, state = memory_per_box(events_with_big_call)
+        print(json.dumps({"memory_per_box_bytes": round(per_box), "goal": 2048, "boxes": tracked,
+                          "events": len(events_with_big_call)}))
+        print(json.dumps({"api_ms_median": api_latency(state, args.rounds * 3), "goal_ms": 50,
+                          "boxes_in_state": tracked}))
+        del state
+    if args.only in (None, "cold"):
+        with tempfile.TemporaryDirectory() as tmp:
+            figures = cold_start(events[:args.cold_events], Path(tmp))
+            print(json.dumps({"cold_start": figures, "goal_with_snapshot_s": 10}))
+
+
+def rates_part(events: list[dict], rounds: int) -> None:
     sample = events[:1_000_000]
-    rates = [apply_rate(sample) for _ in range(args.rounds)]
+    rates = [apply_rate(sample) for _ in range(rounds)]
     print(json.dumps({"apply_events_per_s": round(statistics.median(rates)), "goal": 100_000,
                       "events": len(sample), "rounds": [round(r) for r in rates]}))
     lines = [orjson.dumps(e) for e in sample]
-    rates = [decode_check_apply_rate(lines) for _ in range(args.rounds)]
-    del lines
+    rates = [decode_check_apply_rate(lines) for _ in range(rounds)]
     print(json.dumps({"decode_check_apply_events_per_s": round(statistics.median(rates)), "goal": 50_000,
                       "rounds": [round(r) for r in rates]}))
-    events += big_call_events(5000, events[len(events) // 2]["time"])
-    per_box, tracked, state = memory_per_box(events)
-    print(json.dumps({"memory_per_box_bytes": round(per_box), "goal": 2048, "boxes": tracked,
-                      "events": len(events)}))
-    print(json.dumps({"api_ms_median": api_latency(state, args.rounds * 3), "goal_ms": 50,
-                      "boxes_in_state": tracked}))
-    del state
-    with tempfile.TemporaryDirectory() as tmp:
-        print(json.dumps({"cold_start": cold_start(events[:args.cold_events], Path(tmp)), "goal_with_snapshot_s": 10}))
 
 
 if __name__ == "__main__":

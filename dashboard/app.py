@@ -13,6 +13,7 @@ from flask_socketio import SocketIO
 from dashboard import callbacks, demo
 from dashboard.api import health, ingest, read
 from dashboard.config import Config
+from dashboard.emitter import WallEmitter
 from dashboard.service import PortPulse
 from layouts import ids
 
@@ -32,7 +33,9 @@ def create_app(config: Config | None = None, *, start: bool = True) -> Dash:
     server.register_blueprint(health.bp)
     server.register_blueprint(read.bp)
     server.register_blueprint(demo.bp)
-    server.extensions["portpulse_socketio"] = SocketIO(server, async_mode="threading")
+    socketio = server.extensions["portpulse_socketio"] = SocketIO(server, async_mode="threading")
+    emitter = server.extensions["portpulse_emitter"] = WallEmitter(
+        svc, socketio, demo_status=lambda: _demo_status(server))
 
     app = Dash(__name__, server=server, assets_folder=str(ASSETS), title="Port Pulse",
                update_title=None, suppress_callback_exceptions=True)
@@ -43,7 +46,13 @@ def create_app(config: Config | None = None, *, start: bool = True) -> Dash:
         if config.demo:
             control = server.extensions["portpulse_demo"] = demo.DemoControl(svc)
             control.start(config.demo_scenario, config.demo_speed)
+        emitter.start()
     return app
+
+
+def _demo_status(server: Flask) -> dict | None:
+    control = server.extensions.get("portpulse_demo")
+    return control.status() if control else None
 
 
 def service_of(app: Dash) -> PortPulse:
@@ -55,6 +64,9 @@ def socketio_of(app: Dash) -> SocketIO:
 
 
 def stop_app(app: Dash) -> None:
+    emitter = app.server.extensions["portpulse_emitter"]
+    if emitter._thread.is_alive():
+        emitter.stop()
     control = app.server.extensions.get("portpulse_demo")
     if control is not None:
         control.stop()

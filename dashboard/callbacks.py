@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, State, ctx, html, no_update
+from urllib.parse import parse_qs
+
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
 from flask import current_app
 
 from layouts import ids
 from layouts.demo import demo_layout, not_found_layout, status_lines
-from layouts.home import home_layout
+from layouts.i18n import pick
+from layouts.wall import wall_layout
 from simulator.scenario import load_scenario, scenario_names
 
 ACTIONS = {ids.DEMO_START: "start", ids.DEMO_PAUSE: "pause", ids.DEMO_RESUME: "resume",
            ids.DEMO_JUMP: "jump", ids.DEMO_RESET: "reset"}
 
 
-def page_for(path: str | None):
+def page_for(path: str | None, search: str | None = None):
     """The page at `path`, seeded from the service's state when it is served."""
     svc = current_app.extensions["portpulse"]
+    query = parse_qs((search or "").lstrip("?"))
     if path in (None, "/"):
-        with svc.store.lock:
-            counters = svc.store.state.counters()
-        return home_layout(svc.config.port_id, counters["events_applied"], counters["last_stream_id"])
+        lang = pick(query.get("lang", ["zh"])[0])
+        rotate = query.get("rotate", ["0"])[0]
+        emitter = current_app.extensions["portpulse_emitter"]
+        return wall_layout(svc.profile.name[lang], lang, emitter.build("fast", lang), emitter.build("slow", lang),
+                           int(rotate) if rotate.isdigit() else None)
     if path == "/demo":
         demo = current_app.extensions.get("portpulse_demo")
         if demo is None:
@@ -48,7 +54,8 @@ def demo_action(trigger: str | None, scenario: str, speed: float) -> tuple[list,
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"))(page_for)
+    app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"))(page_for)
+    register_wall(app)
 
     @app.callback(Output(ids.DEMO_STATUS, "children"), Output(ids.DEMO_ERROR, "children"),
                   [Input(button, "n_clicks") for button in ACTIONS],
@@ -56,3 +63,18 @@ def register(app: Dash) -> None:
     def on_demo_button(*args):
         *_, scenario, speed = args
         return demo_action(ctx.triggered_id, scenario, speed)
+
+
+def register_wall(app: Dash) -> None:
+    """The wall's updates run in the browser (assets/wall.js): no server round trip per event."""
+    app.clientside_callback(ClientsideFunction("wall", "fast"), Output(ids.WALL_APPLIED, "data"),
+                            Input(ids.WALL_SOCKET, "data-fast"))
+    app.clientside_callback(ClientsideFunction("wall", "slow"), Output(ids.WALL_GANTT, "figure"),
+                            Output(ids.WALL_TREND_IMPORT, "figure"), Output(ids.WALL_TREND_EXPORT, "figure"),
+                            Input(ids.WALL_SOCKET, "data-slow"))
+    app.clientside_callback(ClientsideFunction("wall", "heartbeat"), Output(ids.WALL_HEALTH, "data"),
+                            Input(ids.WALL_SOCKET, "data-heartbeat"))
+    app.clientside_callback(ClientsideFunction("wall", "watchdog"),
+                            Output(ids.STALE_BANNER, "hidden"), Output(ids.STALE_BANNER, "children"),
+                            Input(ids.WALL_WATCHDOG, "n_intervals"), Input(ids.WALL_SOCKET, "connected"),
+                            State(ids.WALL_HEALTH, "data"))

@@ -20,7 +20,7 @@ from simulator.scenario import load_scenario
 
 log = logging.getLogger(__name__)
 
-LIVE_DAYS = 2          # a demo run covers two days of port time (48 min at ×60), then starts over
+LIVE_DAYS = 5          # a demo run covers five days of port time (2 h at ×60, 12 min at ×600), then starts over
 MAX_SPEED = 3600
 STEP_SECONDS = 0.1     # how often the model is advanced and its events published
 BATCH = 5000

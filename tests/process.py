@@ -21,9 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 class ServiceProcess:
     def __init__(self, data_dir: Path, *, redis_url: str | None = None, port_id: str = "xiamen",
-                 extra_env: dict | None = None, args: tuple[str, ...] = ("--no-simulator",)):
+                 extra_env: dict | None = None, args: tuple[str, ...] = ("--no-simulator",),
+                 http_port: int | None = None):
         self.data_dir = Path(data_dir)
-        self.http_port = free_port()
+        self.http_port = http_port or free_port()
         self.base = f"http://127.0.0.1:{self.http_port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("DP_")}
         self.env.update({

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 
-from dashboard.state.timeline import CALL, CLASSIFIER, DATA, DIRECTION, ID, SOURCE, T, TYPE
+from dashboard.state.timeline import CALL, CLASSIFIER, DATA, DIRECTION, T, TYPE
 
 DIVERTED_TO = (b'"to":"inspection"', b'"to":"direct"')
 MOVE_TYPES = frozenset({"container.discharged", "container.moved", "container.loaded"})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import math
 
-from dashboard.state.timeline import CLASSIFIER, ID, SOURCE, T, TYPE, entry_data, event_time
+from dashboard.state.timeline import CLASSIFIER, T, TYPE, entry_data, event_time
 
 MOVEMENTS = {"vessel.arrived": "arrived", "vessel.berthed": "berthed", "vessel.departed": "departed"}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pickle
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 
 from xxhash import xxh3_128_intdigest
 
@@ -23,6 +23,7 @@ from dashboard.state.windows import EventTimes, KeyedWindow
 from feeds.events import VESSEL_TYPES
 from feeds.profile import PortProfile
 
+TICKER_TYPES = frozenset({"gate.in", "gate.out", "vessel.berthed", "inspection.completed"})
 COUNTED = ("gate.in", "gate.out", "customs.inspection_ordered", "inspection.completed",
            "service.boarding_requested", "service.boarding_released", "service.health_declared",
            "service.cert_requested", "service.cert_deposited", "service.cert_picked_up")
@@ -73,6 +74,7 @@ class PortState:
         self.visit_ends = KeyedWindow()     # every visit by the time it ended
         self.counted = {kind: EventTimes() for kind in COUNTED}
         self.feeds = FeedHealth()
+        self.ticker: deque[dict] = deque(maxlen=40)  # the latest gate lifts, berthings, inspections
         self.version = 0  # bumped on every applied event: caches key on it
 
     # -- feeding -------------------------------------------------------------------------------
@@ -102,6 +104,10 @@ class PortState:
         self.version += 1
         self.by_type[kind] += 1
         if event.get("classifier", "actual") == "actual":
+            if kind in TICKER_TYPES:
+                self.ticker.append({"id": event["id"], "type": kind, "time": t, "source": event["source"],
+                                    "container": event.get("container"), "vessel": event.get("vessel"),
+                                    "seq": self.applied})
             if kind in self.counted:
                 self.counted[kind].add(t)
             if self.latest_t is None or t > self.latest_t:

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from dashboard.app import service_of
-from tests.helpers import BASE_TIME, auth, container_number, wait_for
+from tests.helpers import BASE_TIME, container_number, wait_for
 
 VESSEL = "9321483"
 

@@ -13,7 +13,7 @@ import pytest
 import redis
 import requests
 
-from dashboard.app import create_app, service_of, stop_app
+from dashboard.app import create_app, stop_app
 from dashboard.config import Config
 from dashboard.state.port import PortState
 from feeds.profile import load_profile

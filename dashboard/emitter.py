@@ -1,0 +1,113 @@
+"""Live push to the walls: coalesced, self-contained updates per language room, and a heartbeat.
+
+Every 50 ms the emitter looks at the state's version: when it moved, it builds the fast view
+(counters, ticker) once per language and emits it to the room `wall:<lang>`; the slow view
+(figures, chain colours, alerts) at most twice a second; a heartbeat with the consumer's health
+every 2 s. The work is done once per update, whatever the number of screens. A (re)connecting
+screen gets the latest of each at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime
+
+import redis
+
+from flask import request
+from flask_socketio import SocketIO, join_room
+
+from dashboard import wallview
+from layouts.i18n import LANGS, pick
+
+log = logging.getLogger(__name__)
+
+FAST_SECONDS, SLOW_SECONDS, HEARTBEAT_SECONDS = 0.05, 0.5, 2.0
+
+
+class WallEmitter:
+    def __init__(self, svc, socketio: SocketIO, demo_status=None):
+        self.svc = svc
+        self.socketio = socketio
+        self.demo_status = demo_status or (lambda: None)
+        self.latest: dict[str, dict] = {}     # (event, lang) → the last payload sent
+        self.seq = 0
+        self._trends: dict = {}
+        self._trends_at = -1e9
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="wall-emitter", daemon=True)
+        socketio.on_event("connect", self.on_connect)
+
+    def start(self) -> "WallEmitter":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def on_connect(self, auth=None):
+        lang = pick(request.args.get("lang"))
+        join_room(f"wall:{lang}")
+        for event in ("slow", "fast", "heartbeat"):
+            payload = self.latest.get(f"{event}:{lang}") or self.build(event, lang)
+            self.socketio.emit(event, payload, to=request.sid)
+
+    def build(self, event: str, lang: str) -> dict:
+        if event == "heartbeat":
+            return self.heartbeat()
+        state, now = self.svc.store.state, self.svc.port_now()
+        trends = self.trends(now) if event == "slow" else None
+        with self.svc.store.lock:
+            if event == "fast":
+                view = wallview.fast_view(state, now, lang, self.demo_status())
+            else:
+                view = wallview.slow_view(state, now, lang, trends)
+        self.seq += 1
+        return {**view, "seq": self.seq, "sent_at": time.time() * 1000}
+
+    def trends(self, now: float) -> dict:
+        """Clearance medians of the last 7 days from the hourly history, read once a minute."""
+        if time.monotonic() - self._trends_at > 60:
+            zone = self.svc.profile.timezone
+            try:
+                self._trends = {direction: [(datetime.fromtimestamp(hour, zone), value) for hour, value in
+                                            self.svc.history.series(f"clearance_hours.{direction}.median", 7, now)]
+                                for direction in ("import", "export")}
+            except (redis.RedisError, OSError):
+                pass  # keep the last ones: the heartbeat tells the wall that Redis is away
+            self._trends_at = time.monotonic()
+        return self._trends
+
+    def heartbeat(self) -> dict:
+        health = self.svc.consumer.health if self.svc.consumer else None
+        return {"sent_at": time.time() * 1000, "redis": self.svc.redis_reachable(),
+                "consumer_connected": bool(health and health.connected),
+                "consumer_stuck": bool(health and not health.caught_up and health.last_error)}
+
+    def _emit(self, event: str) -> None:
+        for lang in LANGS:
+            payload = self.build(event, lang)
+            self.latest[f"{event}:{lang}"] = payload
+            self.socketio.emit(event, payload, to=f"wall:{lang}")
+
+    def _run(self) -> None:
+        seen_version, last_slow, last_beat = -1, 0.0, 0.0
+        while not self._stop.wait(FAST_SECONDS):
+            try:
+                version, moment = self.svc.store.state.version, time.monotonic()
+                if version != seen_version:
+                    seen_version = version
+                    self._emit("fast")
+                if moment - last_slow >= SLOW_SECONDS and (version != self._slow_version or moment - last_slow > 10):
+                    self._slow_version, last_slow = version, moment
+                    self._emit("slow")
+                if moment - last_beat >= HEARTBEAT_SECONDS:
+                    last_beat = moment
+                    self._emit("heartbeat")
+            except Exception:  # a screen update must never stop the emitter
+                log.exception("wall update failed")
+
+    _slow_version = -1

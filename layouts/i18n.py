@@ -1,0 +1,107 @@
+"""Every text of the wall in Chinese and English, and numbers and times formatted for the language
+(Babel). `?lang=zh` (the default) or `?lang=en`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from babel.dates import format_datetime, format_time
+from babel.numbers import format_decimal, format_percent
+
+LANGS = ("zh", "en")
+LOCALES = {"zh": "zh_CN", "en": "en_US"}
+
+TEXT = {
+    "title": ("港口脉动 · 全链路可视化", "Port Pulse · end-to-end visibility"),
+    "demo": ("演示数据", "DEMO DATA"),
+    "live": ("实时", "LIVE"),
+    "stale": ("数据未更新", "NOT UPDATING"),
+    "stale_since": ("数据自 {since} 起未更新：{why}", "Not updating since {since}: {why}"),
+    "why_socket": ("与服务器的连接已断开", "the connection to the server is lost"),
+    "why_heartbeat": ("10秒未收到心跳", "no heartbeat for 10 s"),
+    "why_redis": ("数据存储不可用", "the event store is down"),
+    "why_consumer": ("数据处理停滞", "event processing is stuck"),
+    "vessels_at_berth": ("在泊船舶", "Vessels at berth"),
+    "vessels_at_anchor": ("锚地待泊", "At anchor"),
+    "vessels_expected": ("24小时预抵", "Expected 24 h"),
+    "boxes_in_port": ("在港箱量", "Boxes in port"),
+    "gate_in": ("进闸/小时", "Gate in / h"),
+    "gate_out": ("出闸/小时", "Gate out / h"),
+    "inspections_done": ("今日查验完成", "Inspected today"),
+    "inspections_pending": ("待查验", "Pending inspection"),
+    "clearance_import": ("进口整体通关(时)", "Import clearance (h)"),
+    "clearance_export": ("出口整体通关(时)", "Export clearance (h)"),
+    "arrival_to_pickup": ("抵港到提箱(时)", "Arrival → pickup (h)"),
+    "diversion_share": ("智能分流占比", "Smart diversion"),
+    "moves_saved": ("节省作业次数", "Moves saved"),
+    "vs_baseline": ("较基准", "vs baseline"),
+    "import": ("进口", "Import"),
+    "export": ("出口", "Export"),
+    "stage_awaiting_discharge": ("待卸船", "Awaiting discharge"),
+    "stage_awaiting_release": ("待放行", "Awaiting release"),
+    "stage_in_inspection": ("查验中", "In inspection"),
+    "stage_awaiting_pickup": ("待提箱", "Awaiting pickup"),
+    "stage_gated_out": ("已出闸(24h)", "Gated out (24 h)"),
+    "stage_awaiting_gate_in": ("待进闸", "Awaiting gate-in"),
+    "stage_awaiting_loading": ("待装船", "Awaiting loading"),
+    "stage_loaded": ("已装船(24h)", "Loaded (24 h)"),
+    "median_dwell": ("中位滞留 {hours}时", "median {hours} h"),
+    "berths": ("泊位计划与实际", "Berths: planned and actual"),
+    "schematic": ("港区态势", "The port now"),
+    "ticker": ("实时动态", "Live events"),
+    "alerts": ("延误与滞留预警", "Delays and stuck boxes"),
+    "delayed_vessel": ("{name} 延误：{why}", "{name} delayed: {why}"),
+    "stuck_box": ("{number} 滞留于{stage}，等待{party}，自 {since}", "{number} stuck in {stage}, waiting on {party} since {since}"),
+    "no_alerts": ("暂无预警", "No delays"),
+    "feeds": ("数据源健康", "Feed health"),
+    "services": ("口岸服务", "Port services"),
+    "boarding": ("登轮预约", "Boarding appointments"),
+    "certs": ("原产地证书", "Certificates of origin"),
+    "health_decl": ("健康申报", "Health declarations"),
+    "per_minute": ("{n}/分", "{n}/min"),
+    "party_terminal": ("码头", "terminal"), "party_customs": ("海关", "customs"),
+    "party_inspection": ("查验场", "inspection site"), "party_trucking": ("车队", "trucking"),
+    "reason_berthed_late": ("靠泊晚于预计", "berthed late"), "reason_overdue": ("逾期未靠", "overdue"),
+    "reason_boxes_late": ("箱子滞留", "boxes late"),
+    "event_gate.in": ("进闸", "Gate in"), "event_gate.out": ("出闸", "Gate out"),
+    "event_vessel.berthed": ("靠泊", "Berthed"), "event_inspection.completed": ("查验完成", "Inspected"),
+    "sla_ok": ("正常", "on time"), "sla_warn": ("接近时限", "near SLA"), "sla_late": ("超时", "late"),
+    "planned": ("计划", "planned"), "actual": ("实际", "actual"),
+}
+
+
+def text(key: str, lang: str, **values) -> str:
+    pair = TEXT.get(key)
+    if pair is None:
+        return key
+    template = pair[0] if lang == "zh" else pair[1]
+    return template.format(**values) if values else template
+
+
+def number(value: float | int | None, lang: str, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=LOCALES[lang])
+
+
+def share(value: float | None, lang: str) -> str:
+    return "—" if value is None else format_percent(value, format="#,##0%", locale=LOCALES[lang])
+
+
+def change(value: float | None, lang: str) -> str:
+    """A signed percentage: negative is faster."""
+    if value is None:
+        return "—"
+    return ("+" if value > 0 else "") + format_decimal(value, format="#,##0.0", locale=LOCALES[lang]) + "%"
+
+
+def clock(moment: datetime, lang: str) -> str:
+    return format_datetime(moment, "yyyy-MM-dd HH:mm:ss", locale=LOCALES[lang])
+
+
+def short_time(moment: datetime, lang: str) -> str:
+    return format_time(moment, "HH:mm", locale=LOCALES[lang])
+
+
+def pick(lang: str | None) -> str:
+    return lang if lang in LANGS else "zh"

@@ -1,0 +1,151 @@
+"""The wall at `/`: a 1920×1080 canvas scaled to any 16:9 screen, seeded from the latest views so
+a (re)connecting screen is right at once. Every KPI value carries `data-kpi` (its path in
+/api/v1/kpis); the browser updates them from the socket (assets/wall.js)."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+from dash_socketio import DashSocketIO
+
+from feeds.profile import STAGE_PARTIES
+from layouts import ids
+from layouts.i18n import text
+
+STRIP = (  # (label key, kpi path, sub-value path)
+    ("vessels_at_berth", "vessels.at_berth", None), ("vessels_at_anchor", "vessels.at_anchor", None),
+    ("vessels_expected", "vessels.expected_24h", None), ("boxes_in_port", "containers.in_port", None),
+    ("gate_in", "gate_lifts_last_hour.in", None), ("gate_out", "gate_lifts_last_hour.out", None),
+    ("inspections_done", "inspections.completed_today", None), ("inspections_pending", "inspections.pending", None),
+    ("clearance_import", "clearance_hours.import.median", "clearance_hours.import.change_pct"),
+    ("clearance_export", "clearance_hours.export.median", "clearance_hours.export.change_pct"),
+    ("arrival_to_pickup", "arrival_to_pickup_hours.median", None),
+    ("diversion_share", "diversion.share", "diversion.moves_saved"),
+)
+ICONS = {"ok": "●", "warn": "▲", "late": "✖"}
+
+
+def kpi(path: str, values: dict, cls: str = "kpi-value") -> html.Span:
+    return html.Span(values.get(path, "—"), className=cls, **{"data-kpi": path})
+
+
+TRENDS = {"clearance_hours.import.median": (ids.WALL_TREND_IMPORT, "import"),
+          "clearance_hours.export.median": (ids.WALL_TREND_EXPORT, "export")}
+
+
+def kpi_strip(values: dict, lang: str, trends: dict) -> html.Div:
+    tiles = []
+    for label, path, sub in STRIP:
+        children = [html.Div(text(label, lang), className="kpi-label"), kpi(path, values)]
+        if sub:
+            children.append(html.Div([kpi(sub, values, "kpi-sub")], className="kpi-subline"))
+        if path in TRENDS:
+            graph_id, direction = TRENDS[path]
+            children.append(dcc.Graph(id=graph_id, figure=trends.get(direction) or {}, className="kpi-trend",
+                                      config={"displayModeBar": False, "staticPlot": True}))
+        tiles.append(html.Div(children, className="kpi-tile"))
+    return html.Div(tiles, className="kpi-strip")
+
+
+def schematic(rows: list[dict]) -> html.Ul:
+    items = []
+    for row in rows:
+        if row["kind"] == "terminal":
+            berths = [html.Span(("■ " + b["vessel"]) if b["vessel"] else ("□ " + b["berth"]),
+                                className="berth busy" if b["vessel"] else "berth free") for b in row["berths"]]
+            items.append(html.Li([html.Span(row["name"], className="terminal-name"), *berths]))
+        else:
+            items.append(html.Li([html.Span(row["name"], className="terminal-name"),
+                                  html.Span(f"⌛ {row['pending']}", className="site-pending")]))
+    return html.Ul(items, id=ids.SCHEMATIC)
+
+
+def chain_lane(direction: str, values: dict, chain: dict, lang: str) -> html.Div:
+    nodes = []
+    for stage in STAGE_PARTIES[direction]:
+        node = chain.get(f"{direction}.{stage}", {"status": "ok", "label": "", "dwell": ""})
+        nodes.append(html.Div(className=f"node sla-{node['status']}", **{"data-stage": f"{direction}.{stage}"}, children=[
+            html.Div(text("stage_" + stage, lang), className="node-name"),
+            kpi(f"containers.{direction}.{stage}", values, "node-count"),
+            html.Div([html.Span(ICONS[node["status"]], className="sla-icon"), " ",
+                      html.Span(node["label"], className="sla-label")], className="node-sla"),
+            html.Div(node["dwell"], className="node-dwell"),
+        ]))
+        nodes.append(html.Div("➜", className="flow"))
+    return html.Div([html.Div(text(direction, lang), className="lane-name"), *nodes[:-1]], className="lane")
+
+
+def ticker(items: list[dict]) -> html.Ul:
+    return html.Ul([html.Li(i["text"], className=f"tick tick-{i['type'].replace('.', '-')}",
+                            **{"data-event-id": i["id"]}) for i in items], id=ids.TICKER)
+
+
+def alert_list(items: list[dict], lang: str) -> html.Ul:
+    if not items:
+        return html.Ul([html.Li(text("no_alerts", lang), className="alert-none")], id=ids.ALERTS)
+    return html.Ul([html.Li(html.A(["⚠ ", i["text"]], href=f"/vessels/{i['imo']}"), className="alert-vessel",
+                            **{"data-vessel": i["imo"]}) if i["kind"] == "vessel"
+                    else html.Li(["⏱ ", i["text"]], className="alert-box", **{"data-container": i["number"]})
+                    for i in items], id=ids.ALERTS)
+
+
+def feed_table(rows: list[dict]) -> html.Ul:
+    return html.Ul([html.Li([html.Span("○ " if r["silent"] else "● ", className="feed-dot"), r["source"],
+                             html.Span(f" {r['rate']} · ✖{r['rejects']}", className="feed-rate")],
+                            className="feed-silent" if r["silent"] else "feed-ok") for r in rows], id=ids.FEEDS)
+
+
+def services_strip(values: dict, lang: str) -> html.Div:
+    return html.Div(className="services", children=[
+        html.Span([text("boarding", lang), " ", kpi("services.boarding_released", values, "svc"), " / ",
+                   kpi("services.boarding_requested", values, "svc")]),
+        html.Span([text("health_decl", lang), " ", kpi("services.health_declared", values, "svc")]),
+        html.Span([text("certs", lang), " ", kpi("services.cert_picked_up", values, "svc"), " / ",
+                   kpi("services.cert_requested", values, "svc")]),
+    ])
+
+
+def header(port_name: str, fast: dict, lang: str) -> html.Div:
+    demo = fast.get("demo")
+    return html.Div(className="wall-header", children=[
+        html.Div(port_name, className="port-name"), html.Div(text("title", lang), className="wall-title"),
+        html.Div(fast.get("port_time", ""), id=ids.PORT_CLOCK, className="port-clock"),
+        html.Div(["◉ ", text("live", lang)], id=ids.LIVE_BADGE, className="live-badge"),
+        html.Div(demo or "", id=ids.DEMO_BADGE, className="demo-badge", hidden=not demo),
+    ])
+
+
+def wall_layout(port_name: str, lang: str, fast: dict, slow: dict, rotate: int | None) -> html.Div:
+    values = {**fast.get("kpis", {}), **slow.get("kpis", {})}
+    chain = slow.get("chain", {})
+    canvas = html.Div(id=ids.WALL_CANVAS, className="wall-canvas", children=[
+        html.Div(id=ids.STALE_BANNER, className="stale-banner", hidden=True),
+        header(port_name, fast, lang),
+        kpi_strip(values, lang, slow.get("trends", {})),
+        html.Div(className="wall-body", children=[
+            html.Div(className="wall-main", children=[
+                html.Div([chain_lane("import", values, chain, lang), chain_lane("export", values, chain, lang)],
+                         className="chain panel page-overview"),
+                html.Div(className="berth-row page-overview page-berths", children=[
+                    html.Div([html.H2(text("berths", lang)),
+                              dcc.Graph(id=ids.WALL_GANTT, figure=slow.get("gantt") or {},
+                                        config={"displayModeBar": False, "staticPlot": True})], className="panel gantt"),
+                    html.Div([html.H2(text("schematic", lang)), schematic(slow.get("schematic", []))],
+                             className="panel schematic"),
+                ]),
+            ]),
+            html.Div(className="wall-side", children=[
+                html.Div([html.H2(text("ticker", lang)), ticker(fast.get("ticker", []))], className="panel"),
+                html.Div([html.H2(text("alerts", lang)), alert_list(slow.get("alerts", []), lang)], className="panel"),
+                html.Div([html.H2(text("feeds", lang)), feed_table(slow.get("feeds", []))], className="panel page-services"),
+            ]),
+        ]),
+        html.Div([html.H2(text("services", lang)), services_strip(values, lang)], className="panel services-panel"),
+    ])
+    return html.Div(id=ids.WALL, className=f"wall lang-{lang}", **{"data-lang": lang, "data-rotate": rotate or 0},
+                    children=[
+                        canvas,
+                        DashSocketIO(id=ids.WALL_SOCKET, eventNames=["fast", "slow", "heartbeat"],
+                                     options={"query": {"lang": lang}}),
+                        dcc.Interval(id=ids.WALL_WATCHDOG, interval=1000),  # staleness watchdog only
+                        dcc.Store(id=ids.WALL_APPLIED), dcc.Store(id=ids.WALL_HEALTH),
+                    ])
