@@ -54,7 +54,7 @@ def live(minutes: float) -> dict:
             samples, end = [], time.monotonic() + minutes * 60
             while time.monotonic() < end:
                 time.sleep(10)
-                health = service.health()
+                health = service.health(timeout=60)
                 if health["demo"]["warming_up"] or not health["demo"]["port_time"]:
                     continue  # the demo started over
                 simulated = datetime.fromisoformat(health["demo"]["port_time"])

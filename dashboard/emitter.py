@@ -56,17 +56,22 @@ class WallEmitter:
             self.socketio.emit(event, payload, to=request.sid)
 
     def build(self, event: str, lang: str) -> dict:
+        return self.build_all(event)[lang]
+
+    def build_all(self, event: str) -> dict[str, dict]:
+        """One read of the state, worded in every language."""
         if event == "heartbeat":
-            return self.heartbeat()
+            beat = self.heartbeat()
+            return {lang: beat for lang in LANGS}
         state, now = self.svc.store.state, self.svc.port_now()
         trends = self.trends(now) if event == "slow" else None
+        demo = self.demo_status() if event == "fast" else None
         with self.svc.store.lock:
-            if event == "fast":
-                view = wallview.fast_view(state, now, lang, self.demo_status())
-            else:
-                view = wallview.slow_view(state, now, lang, trends)
+            facts = wallview.fast_facts(state, now, demo) if event == "fast" else wallview.slow_facts(state, now, trends)
+            views = {lang: (wallview.fast_view if event == "fast" else wallview.slow_view)(facts, lang) for lang in LANGS}
         self.seq += 1
-        return {**view, "seq": self.seq, "sent_at": time.time() * 1000}
+        stamp = {"seq": self.seq, "sent_at": time.time() * 1000}
+        return {lang: {**view, **stamp} for lang, view in views.items()}
 
     def trends(self, now: float) -> dict:
         """Clearance medians of the last 7 days from the hourly history, read once a minute."""
@@ -88,8 +93,7 @@ class WallEmitter:
                 "consumer_stuck": bool(health and not health.caught_up and health.last_error)}
 
     def _emit(self, event: str) -> None:
-        for lang in LANGS:
-            payload = self.build(event, lang)
+        for lang, payload in self.build_all(event).items():
             self.latest[f"{event}:{lang}"] = payload
             self.socketio.emit(event, payload, to=f"wall:{lang}")
 

@@ -1,6 +1,7 @@
-"""What the wall shows, as plain data in one language: built once per update for every screen.
+"""What the wall shows: read from the state once per update (`*_facts`, language-free), then
+worded once per language (`*_view`), whatever the number of screens.
 
-`fast_view` (counters and the ticker, sent within 100 ms of an event) and `slow_view` (clearance,
+The fast update (counters and the ticker, within 100 ms of an event) and the slow one (clearance,
 the chain's dwell and SLA colours, alerts, feeds, services, figures: at most twice a second) are
 each complete in themselves: a screen that missed any number of them is right after the next.
 """
@@ -13,43 +14,48 @@ import orjson
 
 from dashboard.state import delays as state_delays
 from dashboard.state import kpis as state_kpis
-from dashboard.state.boxes import PARTY
-from layouts import i18n
-from feeds.profile import STAGE_PARTIES
+from dashboard.state.boxes import DONE, PARTY
 from dashboard.state.timeline import TYPE, entry_data
+from feeds.profile import STAGE_PARTIES
+from layouts import i18n
 from layouts.figures import berth_gantt, trend
 
 SLA_WARN_SHARE = 0.8   # a stage whose median dwell passes 80 % of its SLA shows amber
 
 
-def fast_view(state, now: float, lang: str, demo: dict | None) -> dict:
-    """Counters and ticker: cheap reads of the state's indexes."""
-    zone = state.profile.timezone
+# -- fast: counters and ticker ---------------------------------------------------------------------
+def fast_facts(state, now: float, demo: dict | None) -> dict:
+    """Cheap reads of the state's indexes (nothing here scans boxes)."""
     vessels = state_kpis.vessel_counts(state, now)
-    containers = state_kpis.container_counts(state, now)
     gates = state_kpis.gate_lifts(state, now)
     inspections = state_kpis.inspections(state, now)
-    values = {"vessels.at_berth": vessels["at_berth"], "vessels.at_anchor": vessels["at_anchor"],
-              "vessels.expected_24h": vessels["expected_24h"], "containers.in_port": containers["in_port"],
-              "gate_lifts_last_hour.in": gates["in"], "gate_lifts_last_hour.out": gates["out"],
-              "inspections.completed_today": inspections["completed_today"],
+    counts = {"vessels.at_berth": vessels["at_berth"], "vessels.at_anchor": vessels["at_anchor"],
+              "vessels.expected_24h": vessels["expected_24h"], "gate_lifts_last_hour.in": gates["in"],
+              "gate_lifts_last_hour.out": gates["out"], "inspections.completed_today": inspections["completed_today"],
               "inspections.pending": inspections["pending"]}
+    in_port = 0
     for direction, stages in STAGE_PARTIES.items():
         for stage in stages:
-            values[f"containers.{direction}.{stage}"] = containers[direction][stage]
-    return {
-        "port_time": i18n.clock(datetime.fromtimestamp(now, zone), lang),
-        "kpis": {path: i18n.number(value, lang) for path, value in values.items()},
-        "ticker": [ticker_item(item, zone, lang) for item in reversed(state.ticker)][:12],
-        "demo": demo_badge(demo, lang),
-    }
+            if stage != DONE[direction]:
+                n = counts[f"containers.{direction}.{stage}"] = len(state.stage_members.get((direction, stage), ()))
+                in_port += n
+    counts["containers.in_port"] = in_port
+    return {"now": now, "zone": state.profile.timezone, "counts": counts, "ticker": list(state.ticker)[-12:][::-1],
+            "demo": demo}
+
+
+def fast_view(facts: dict, lang: str) -> dict:
+    zone = facts["zone"]
+    return {"port_time": i18n.clock(datetime.fromtimestamp(facts["now"], zone), lang),
+            "kpis": {path: i18n.number(value, lang) for path, value in facts["counts"].items()},
+            "ticker": [ticker_item(item, zone, lang) for item in facts["ticker"]],
+            "demo": demo_badge(facts["demo"], lang)}
 
 
 def ticker_item(item: dict, zone, lang: str) -> dict:
     what = item["container"] or item["vessel"] or ""
     when = i18n.short_time(datetime.fromtimestamp(item["time"], zone), lang)
-    return {"id": item["id"], "type": item["type"],
-            "text": f"{when} {i18n.text('event_' + item['type'], lang)} {what}"}
+    return {"id": item["id"], "type": item["type"], "text": f"{when} {i18n.text('event_' + item['type'], lang)} {what}"}
 
 
 def demo_badge(demo: dict | None, lang: str) -> str | None:
@@ -58,9 +64,24 @@ def demo_badge(demo: dict | None, lang: str) -> str | None:
     return f"{i18n.text('demo', lang)} · {demo['scenario']} · ×{demo['speed']:g}"
 
 
-def slow_view(state, now: float, lang: str, trends: dict | None = None) -> dict:
+# -- slow: clearance, chain, alerts, feeds, services, figures --------------------------------------
+def slow_facts(state, now: float, trends: dict | None = None) -> dict:
     kpis = state_kpis.kpis(state, now)
-    clearance, diversion = kpis["clearance_hours"], kpis["diversion"]
+    late = state_delays.late_boxes(state, now)
+    delayed = state_delays.delayed_calls(state, now, late)
+    return {"kpis": kpis, "zone": state.profile.timezone,
+            "chain": chain(state, kpis["stage_dwell"]),
+            "vessels": [(state.calls[key], reasons) for key, reasons in sorted(delayed.items())[:5]],
+            "boxes": sorted(late, key=lambda item: (-item[1], item[0].number))[:5],
+            "schematic": schematic(state), "profile": state.profile,
+            "gantt": orjson.loads(berth_gantt(*gantt_rows(state, now, delayed)).to_json()),  # JSON-safe dates
+            "trends": {direction: orjson.loads(trend(points, baseline=state.profile.baselines.get(
+                f"clearance_{direction}_hours")).to_json()) for direction, points in (trends or {}).items()}}
+
+
+def slow_view(facts: dict, lang: str) -> dict:
+    kpis = facts["kpis"]
+    clearance, diversion, containers = kpis["clearance_hours"], kpis["diversion"], kpis["containers"]
     values = {
         "clearance_hours.import.median": i18n.number(clearance["import"]["median"], lang, 1),
         "clearance_hours.import.change_pct": i18n.change(clearance["import"]["change_pct"], lang),
@@ -69,70 +90,46 @@ def slow_view(state, now: float, lang: str, trends: dict | None = None) -> dict:
         "arrival_to_pickup_hours.median": i18n.number(kpis["arrival_to_pickup_hours"]["median"], lang, 1),
         "diversion.share": i18n.share(diversion["share"], lang),
         "diversion.moves_saved": i18n.number(diversion["moves_saved"], lang),
+        "containers.import.gated_out": i18n.number(containers["import"]["gated_out"], lang),
+        "containers.export.loaded": i18n.number(containers["export"]["loaded"], lang),
     }
-    for name, value in kpis["services"].items():
-        values[f"services.{name}"] = i18n.number(value, lang)
-    return {"kpis": values, "chain": chain(state, kpis["stage_dwell"], lang),
-            "alerts": alerts(state, now, lang), "feeds": feed_rows(kpis["feeds"], lang),
-            "schematic": schematic(state, lang),
-            "gantt": orjson.loads(berth_gantt(*gantt_rows(state, now), lang).to_json()),  # JSON-safe dates
-            "trends": {direction: orjson.loads(trend(points, baseline=state.profile.baselines.get(
-                f"clearance_{direction}_hours")).to_json()) for direction, points in (trends or {}).items()}}
+    values.update({f"services.{name}": i18n.number(value, lang) for name, value in kpis["services"].items()})
+    return {"kpis": values, "chain": chain_view(facts["chain"], lang), "alerts": alerts_view(facts, lang),
+            "feeds": feed_rows(kpis["feeds"], lang), "schematic": schematic_view(facts, lang),
+            "gantt": facts["gantt"], "trends": facts["trends"]}
 
 
-def schematic(state, lang: str) -> list[dict]:
-    """Per terminal its berths and who lies there; then the inspection sites and their queues."""
-    at_berth = {call.berth: call.name or call.imo for call in state.calls.values() if call.status == "at_berth"}
-    rows = [{"name": t.name[lang], "berths": [{"berth": b, "vessel": at_berth.get(b)} for b in t.berths]}
-            for t in state.profile.terminals]
-    pending: dict[str, int] = {}
-    for direction in ("import", "export"):
-        for box in state.stage_members.get((direction, "in_inspection"), ()):
-            site = inspection_site(box)
-            pending[site] = pending.get(site, 0) + 1
-    sites = [{"name": s["name"][lang], "pending": i18n.number(pending.get(s["id"], 0), lang)}
-             for s in state.profile.inspection_sites]
-    return [{"kind": "terminal", **row} for row in rows] + [{"kind": "site", **site} for site in sites]
-
-
-def inspection_site(box) -> str | None:
-    for entry in reversed(box.timeline):
-        if entry[TYPE] == "customs.inspection_ordered":
-            return entry_data(entry).get("site")
-    return None
-
-
-def chain(state, dwell: dict, lang: str) -> dict:
-    """Per stage: median dwell text and SLA status (ok / warn / late), icon included."""
+def chain(state, dwell: dict) -> dict:
+    """Per stage: its median dwell and SLA status (ok / warn / late)."""
     nodes = {}
     for direction, stages in dwell.items():
         for stage, figures in stages.items():
-            sla = state.profile.sla_hours[direction].get(stage)
-            median = figures["median"]
+            sla, median = state.profile.sla_hours[direction].get(stage), figures["median"]
             status = "ok" if median is None or sla is None or median < SLA_WARN_SHARE * sla else \
                 "warn" if median < sla else "late"
-            nodes[f"{direction}.{stage}"] = {
-                "status": status, "label": i18n.text("sla_" + status, lang),
-                "dwell": i18n.text("median_dwell", lang, hours=i18n.number(median, lang, 1)) if median is not None else ""}
+            nodes[f"{direction}.{stage}"] = {"status": status, "median": median}
     return nodes
 
 
-def alerts(state, now: float, lang: str, limit: int = 5) -> list[dict]:
-    """Up to `limit` delayed vessels, then the `limit` boxes longest past their SLA."""
-    zone = state.profile.timezone
-    late = state_delays.late_boxes(state, now)
+def chain_view(nodes: dict, lang: str) -> dict:
+    return {stage: {"status": node["status"], "label": i18n.text("sla_" + node["status"], lang),
+                    "dwell": i18n.text("median_dwell", lang, hours=i18n.number(node["median"], lang, 1))
+                    if node["median"] is not None else ""} for stage, node in nodes.items()}
+
+
+def alerts_view(facts: dict, lang: str) -> list[dict]:
+    """The delayed vessels (up to 5), then the boxes longest past their SLA (up to 5)."""
     items = []
-    for key, reasons in sorted(state_delays.delayed_calls(state, now, late).items())[:limit]:
-        call = state.calls[key]
+    for call, reasons in facts["vessels"]:
         why = ", ".join(i18n.text("reason_" + r, lang) for r in reasons)
         items.append({"kind": "vessel", "imo": call.imo,
                       "text": i18n.text("delayed_vessel", lang, name=call.name or call.imo, why=why)})
-    for box, _ in sorted(late, key=lambda item: (-item[1], item[0].number))[:limit]:
+    for box, _ in facts["boxes"]:
         party = "customs" if box.held else PARTY[box.stage]
         items.append({"kind": "box", "number": box.number, "text": i18n.text(
             "stuck_box", lang, number=box.number, stage=i18n.text("stage_" + box.stage, lang),
             party=i18n.text("party_" + party, lang),
-            since=i18n.short_time(datetime.fromtimestamp(box.since, zone), lang))})
+            since=i18n.short_time(datetime.fromtimestamp(box.since, facts["zone"]), lang))})
     return items
 
 
@@ -142,22 +139,49 @@ def feed_rows(feeds: dict, lang: str) -> list[dict]:
             for source, f in sorted(feeds.items())]
 
 
-def gantt_rows(state, now: float) -> tuple[list[dict], datetime, datetime, datetime]:
+def schematic(state) -> dict:
+    """Who lies at each berth, and how many boxes wait at each inspection site."""
+    at_berth = {call.berth: call.name or call.imo for call in state.calls.values() if call.status == "at_berth"}
+    pending: dict[str | None, int] = {}
+    for direction in ("import", "export"):
+        for box in state.stage_members.get((direction, "in_inspection"), ()):
+            site = inspection_site(box)
+            pending[site] = pending.get(site, 0) + 1
+    return {"at_berth": at_berth, "pending": pending}
+
+
+def schematic_view(facts: dict, lang: str) -> list[dict]:
+    profile, at_berth, pending = facts["profile"], facts["schematic"]["at_berth"], facts["schematic"]["pending"]
+    rows = [{"kind": "terminal", "name": t.name[lang],
+             "berths": [{"berth": b, "vessel": at_berth.get(b)} for b in t.berths]} for t in profile.terminals]
+    return rows + [{"kind": "site", "name": s["name"][lang], "pending": i18n.number(pending.get(s["id"], 0), lang)}
+                   for s in profile.inspection_sites]
+
+
+def inspection_site(box) -> str | None:
+    for entry in reversed(box.timeline):
+        if entry[TYPE] == "customs.inspection_ordered":
+            return entry_data(entry).get("site")
+    return None
+
+
+def gantt_rows(state, now: float, delayed: dict) -> tuple[list[dict], datetime, datetime, datetime]:
+    """Calls at a berth, or that left one in the last 24 h, or planned on one within 24 h."""
     zone = state.profile.timezone
     moment = datetime.fromtimestamp(now, zone)
-    start, end = moment - timedelta(hours=24), moment + timedelta(hours=24)
-    delayed = state_delays.delayed_calls(state, now)
+
+    def when(t):
+        return datetime.fromtimestamp(t, zone) if t is not None else None
+
     rows = []
     for call in state.calls.values():
-        berth = call.berth
         planned = call.eta is not None and call.etd is not None
-        actual_end = call.departed if call.departed is not None else None
-        if not berth or (call.departed is not None and now - call.departed > 24 * 3600):
+        if not call.berth or (call.departed is not None and now - call.departed > 24 * 3600):
             continue
         if call.berthed is None and (not planned or call.eta - now > 24 * 3600):
             continue
-        when = lambda t: datetime.fromtimestamp(t, zone) if t is not None else None  # noqa: E731
-        rows.append({"berth": berth, "imo": call.imo, "name": call.name, "delayed": call.key in delayed,
-                     "planned_start": when(call.eta) if planned else None, "planned_end": when(call.etd) if planned else None,
-                     "actual_start": when(call.berthed), "actual_end": when(actual_end)})
-    return rows, start, end, moment
+        rows.append({"berth": call.berth, "imo": call.imo, "name": call.name, "delayed": call.key in delayed,
+                     "planned_start": when(call.eta) if planned else None,
+                     "planned_end": when(call.etd) if planned else None,
+                     "actual_start": when(call.berthed), "actual_end": when(call.departed)})
+    return rows, moment - timedelta(hours=24), moment + timedelta(hours=24), moment

@@ -6,7 +6,6 @@ from datetime import datetime
 
 import plotly.graph_objects as go
 
-from layouts.i18n import text
 
 # Okabe–Ito, safe for the common colour-blindnesses.
 BLUE, ORANGE, SKY, GREEN, YELLOW, VERMILION, GREY = ("#0072B2", "#E69F00", "#56B4E9", "#009E73",
@@ -19,7 +18,7 @@ def _base(height: int) -> dict:
                 font=dict(color=INK, size=18), showlegend=False)
 
 
-def berth_gantt(rows: list[dict], start: datetime, end: datetime, now: datetime, lang: str) -> go.Figure:
+def berth_gantt(rows: list[dict], start: datetime, end: datetime, now: datetime) -> go.Figure:
     """Per berth: the plan (outline) and the actual stay (filled); a delayed call is vermilion
     and marked ⚠. Each bar carries the ship's IMO in `customdata`, for the drill-down."""
     figure = go.Figure()
@@ -32,7 +31,7 @@ def berth_gantt(rows: list[dict], start: datetime, end: datetime, now: datetime,
         figure.add_bar(
             orientation="h", y=[r["berth"] for r in shown], base=begins,
             x=[(e - b).total_seconds() * 1000 for b, e in zip(begins, ends)],
-            customdata=[r["imo"] for r in shown], name=text("planned" if planned else "actual", lang),
+            customdata=[r["imo"] for r in shown], name="planned" if planned else "actual",
             marker=dict(color=PAPER if planned else [VERMILION if r["delayed"] else SKY for r in shown],
                         line=dict(color=GREY if planned else INK, width=2 if planned else 0)),
             text=None if planned else [("⚠ " if r["delayed"] else "") + (r["name"] or r["imo"]) for r in shown],

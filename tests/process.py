@@ -55,8 +55,8 @@ class ServiceProcess:
         except requests.RequestException:
             return False
 
-    def health(self) -> dict:
-        return requests.get(self.base + "/healthz", timeout=5).json()
+    def health(self, timeout: float = 10) -> dict:
+        return requests.get(self.base + "/healthz", timeout=timeout).json()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]

@@ -3,8 +3,8 @@ conserved and never skipping a stage, the inspection rate, and the A/B report's 
 
 Scenario signatures (typhoon, surge, outage, delayed vessel, diversion switch) are in
 test_simulator_scenarios.py. Traffic is scaled down to 2,000 boxes a day (the shipped scenarios
-run 30,000) and one day, so the file runs in seconds; each run is computed once per session
-(`events_of`), and no test changes the events it reads.
+run 30,000) and one day; each run is computed once per session (`events_of`), and no test
+changes the events it reads. Both files together take about 50 s on two cores.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def scaled(name: str, start: datetime | None = None) -> Scenario:
 
 
 def run(name: str, *, seed: int = 1, start: datetime | None = None, drain_days: float = 0) -> list[dict]:
-    """A fresh run (never cached): for the determinism tests."""
+    """A fresh run, never cached."""
     return run_events(PROFILE, scaled(name, start), days=DAYS, seed=seed, drain_days=drain_days)
 
 
@@ -121,8 +121,8 @@ def decisions(events) -> tuple[dict[str, float], set[str]]:
 
 
 def binomial_bounds(n: int, p: float, tail: float) -> tuple[int, int]:
-    """The smallest `lo` and largest `hi` with P(X < lo) <= tail and P(X > hi) <= tail for
-    X ~ Binomial(n, p), from the exact pmf (log-gamma: no overflow for n in the thousands)."""
+    """The narrowest [lo, hi] with P(X < lo) <= tail and P(X > hi) <= tail for X ~ Binomial(n, p),
+    from the exact pmf (log-gamma: no overflow for n in the thousands)."""
     def pmf(k: int) -> float:
         return math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
                         + k * math.log(p) + (n - k) * math.log1p(-p))
@@ -323,7 +323,7 @@ def test_an_inspected_box_is_released_only_after_its_inspection_completed(name):
 # The rate every box faces: 30 % of shippers AEO at 0.47 %, the rest at 3 % → 2.241 %.
 EXPECTED_RATE = AEO_SHARE * INSPECTION_RATE_AEO + (1 - AEO_SHARE) * INSPECTION_RATE
 # Each box is selected independently (its own uniform draw against its rate) and its AEO status
-# is itself a fair coin, so the number of inspected boxes among n decided ones is
+# is itself a 30 % draw, so the number of inspected boxes among n decided ones is
 # Binomial(n, 2.241 %). We accept the central interval of that distribution with 1e-4 in each
 # tail: a correct simulator fails this for about one seed in 5,000 (≈ ±3.9 σ), while the interval
 # still shuts out the classic slips. Over the day (n ≈ 900 at 2,000 boxes a day, σ ≈ 0.5 %) it is
@@ -357,7 +357,7 @@ def test_inspection_share_over_the_whole_run_in_normal_is_near_the_weighted_rate
 
 
 # ---------------------------------------------------------------------------------------------
-# 6. the A/B report
+# 6. the A/B report (5, the scenario signatures: test_simulator_scenarios.py)
 FIGURES = ("moves_per_import_box", "first_step_hours", "arrival_to_pickup_hours",
            "clearance_hours_import", "clearance_hours_export")
 

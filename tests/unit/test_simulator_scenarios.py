@@ -58,7 +58,8 @@ def test_typhoon_no_ship_berths_during_the_closure_and_one_due_then_berths_at_re
 
 
 def test_typhoon_no_crane_lift_during_the_closure():
-    # seed 1: a call is at berth, being worked, when the port closes
+    """No discharge or loading is dated inside the closure, not even one that a quay crane began
+    before it (seed 1: a call is at berth, being worked, when the port closes)."""
     events = events_of("typhoon", 1)
     lifts = [hours_in(e, TYPHOON) for e in events if e["type"] in LIFTS]
     assert any(CLOSURE.start_hours - 1 <= h < CLOSURE.start_hours for h in lifts)
@@ -71,7 +72,7 @@ def test_typhoon_no_gate_passage_during_the_closure():
     events = events_of("typhoon", 1)
     inside = during_closure(events, GATES)
     assert [where(e) for e in inside][:10] == [], (
-        f"{len(inside)} gate passages while the port is closed: {dict(Counter(where(e)[:16] for e in inside))}, "
+        f"{len(inside)} gate passages while the port is closed: {dict(Counter(e['type'] + ' ' + e['direction'] for e in inside))}, "
         f"the last {max(hours_in(e, TYPHOON) - CLOSURE.start_hours for e in inside) * 60:.0f} min after closing")
 
 
