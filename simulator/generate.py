@@ -57,7 +57,7 @@ def build(profile: PortProfile, scenario: Scenario, *, days: float, seed: int,
     plan = plan_traffic(profile, seed=seed, days=span, boxes_per_day=scenario.boxes_per_day)
     model_box: list[PortModel] = []
     outages = OutageBuffer(scenario, seed, sink)
-    zero = scenario.start - timedelta(days=WARMUP_DAYS)
+    zero = scenario.start.astimezone(profile.timezone) - timedelta(days=WARMUP_DAYS)  # times in port time
     emitter = Emitter(profile, zero, lambda event: outages(event, model_box[0].hours()))
     model_box.append(PortModel(emitter, scenario, plan, seed=seed, warmup_hours=WARMUP_DAYS * 24))
     return model_box[0], outages

@@ -61,6 +61,7 @@ def pickup(model, box, call, where: str):
     terminal = emit.terminal(call.terminal)
     if where == "direct":  # the booked truck waited at the quay
         yield env.timeout(model.rng.uniform(0.1, 0.3) * HOUR)
+        yield from model.until_open()
         yield from gate(model, box, call.terminal, "gate.in")
         yield env.timeout(model.rng.uniform(0.1, 0.5) * HOUR)
     else:
@@ -80,6 +81,7 @@ def gate(model, box, terminal_index: int, kind: str, **data):
     with model.lanes[terminal_index].request() as lane:
         yield lane
         yield model.env.timeout(model.rng.uniform(0.6, 1.4) * 25)
+        yield from model.until_open()  # the barrier does not lift while the port is closed
     gate_id = terminal.gates[int(box.inspection_draw * 1e4) % len(terminal.gates)]["id"] if terminal.gates else "G1"
     model.emit.box(model.env.now, kind, model.emit.terminal(terminal_index), box, gate=gate_id,
                    truck=f"闽D{int(box.inspection_draw * 1e5):05d}", **data)

@@ -41,7 +41,8 @@ class PortModel:
         self.ready: dict[str, simpy.Event] = {}
         day_calls = [c.index for c in sorted(plan, key=lambda c: c.eta_hours) if c.eta_hours >= warmup_hours]
         self.calls_of_the_day = {index: n for n, index in enumerate(day_calls)}  # n-th call after the start
-        self.start_hour = (scenario.start.hour + scenario.start.minute / 60 - warmup_hours) % 24
+        local = scenario.start.astimezone(self.profile.timezone)  # the truck profile runs on port time
+        self.start_hour = (local.hour + local.minute / 60 - warmup_hours) % 24
         for call in plan:
             for box in call.exports():
                 self.ready[box.number] = self.env.event()
@@ -131,6 +132,7 @@ class PortModel:
         for index, box in enumerate(call.imports()):
             yield from self.until_open()
             yield self.env.timeout(interval / self.crane_factor(call, berthed))
+            yield from self.until_open()  # a lift under way when the port closes waits it out
             decided = self.flow() == "diversion" and not box.late_declaration
             to = ("inspection" if self.selected(box) else "direct" if box.truck_booked else "yard") \
                 if decided else "yard"
@@ -145,6 +147,7 @@ class PortModel:
                     continue  # not released in time: rolled to a later ship, stays in port
             yield from self.until_open()
             yield self.env.timeout(interval / self.crane_factor(call, berthed))
+            yield from self.until_open()
             self.emit.box(self.env.now, "container.loaded", TALLY, box, call, berth=berth,
                           crane=f"QC{index % call.cranes + 1}")
 

@@ -20,8 +20,18 @@ from feeds.events import BOX_TYPES
 from simulator.generate import LOOKAHEAD_DAYS, WARMUP_DAYS, build
 from simulator.model import CRANE_MOVES_PER_HOUR
 from simulator.traffic import plan_traffic
-from tests.unit.test_simulator import (BOXES_PER_DAY, DAYS, HOUR, PROFILE, decisions, events_of,
-                                       hours_in, scaled, t)
+from tests.unit.test_simulator import (
+    BOXES_PER_DAY,
+    DAYS,
+    HOUR,
+    PROFILE,
+    decisions,
+    events_of,
+    hours_in,
+    scaled,
+    state_of,
+    t,
+)
 
 LIFTS = ("container.discharged", "container.loaded")
 GATES = ("gate.in", "gate.out")
@@ -72,7 +82,8 @@ def test_typhoon_no_gate_passage_during_the_closure():
     events = events_of("typhoon", 1)
     inside = during_closure(events, GATES)
     assert [where(e) for e in inside][:10] == [], (
-        f"{len(inside)} gate passages while the port is closed: {dict(Counter(e['type'] + ' ' + e['direction'] for e in inside))}, "
+        f"{len(inside)} gate passages while the port is closed: "
+        f"{dict(Counter(e['type'] + ' ' + e['direction'] for e in inside))}, "
         f"the last {max(hours_in(e, TYPHOON) - CLOSURE.start_hours for e in inside) * 60:.0f} min after closing")
 
 
@@ -176,9 +187,7 @@ def test_partner_outage_delays_events_but_loses_or_invents_none():
 def test_partner_outage_state_is_the_same_fed_in_emission_order_or_in_time_order():
     """Arrival order never matters to the state (docs/kpis.md), except feed health."""
     events = events_of("partner-outage", OUTAGE_SEED)
-    in_emission, in_time = PortState(PROFILE), PortState(PROFILE)
-    for event in events:
-        in_emission.apply(event, arrival=0.0)
+    in_emission, in_time = state_of("partner-outage", OUTAGE_SEED), PortState(PROFILE)
     for event in sorted(events, key=t):
         in_time.apply(event, arrival=0.0)
     after_the_window = OUTAGE.start + timedelta(hours=SILENT.start_hours + SILENT.hours + 1)
