@@ -98,14 +98,19 @@ class WallEmitter:
             self.socketio.emit(event, payload, to=f"wall:{lang}")
 
     def _run(self) -> None:
-        seen_version, last_slow, last_beat = -1, 0.0, 0.0
+        seen_version, last_fast, last_slow, last_beat = -1, 0.0, 0.0, 0.0
         while not self._stop.wait(FAST_SECONDS):
             try:
                 version, moment = self.svc.store.state.version, time.monotonic()
-                if version != seen_version:
-                    seen_version = version
+                # while the consumer catches up on a backlog, screens get a slower pace: the CPU
+                # (and the state's lock) go to applying the log
+                health = self.svc.consumer.health if self.svc.consumer else None
+                catching_up = health is not None and not health.caught_up
+                fast_every, slow_every = (1.0, 5.0) if catching_up else (0.0, SLOW_SECONDS)
+                if version != seen_version and moment - last_fast >= fast_every:
+                    seen_version, last_fast = version, moment
                     self._emit("fast")
-                if moment - last_slow >= SLOW_SECONDS and (version != self._slow_version or moment - last_slow > 10):
+                if moment - last_slow >= slow_every and (version != self._slow_version or moment - last_slow > 10):
                     self._slow_version, last_slow = version, moment
                     self._emit("slow")
                 if moment - last_beat >= HEARTBEAT_SECONDS:

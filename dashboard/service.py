@@ -100,7 +100,8 @@ class PortPulse:
             return self.store.state.kpis(self.port_now(), wall_now=time.time(), rejects=rejects)
 
     def record_history(self) -> None:
-        if self.store.state.applied:
+        caught_up = self.consumer is not None and self.consumer.health.caught_up
+        if self.store.state.applied and caught_up:  # a replaying state's KPIs are not the port's
             self.history.record(self.kpis(), self.port_now())
 
     def _dead_letter_from_log(self, source: str, problems: list[dict], raw: bytes) -> None:

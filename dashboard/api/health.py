@@ -48,7 +48,7 @@ def health_report(svc) -> dict:
         },
         "snapshot": {"stream_id": svc.store.last_snapshot_id, "saved_at": svc.store.last_snapshot_at,
                      "seconds": svc.store.last_snapshot_seconds},
-        "cold_start_seconds": (consumer.first_caught_up_at - consumer.started_at
+        "cold_start_seconds": (consumer.first_caught_up_at - svc.started_at  # snapshot load included
                                if consumer and consumer.first_caught_up_at else None),
         "clock": svc.config.clock,
         "port_time": iso(svc.port_now(), svc.profile.timezone),
