@@ -61,7 +61,7 @@
     } else {
       li.className = "alert-box";
       li.setAttribute("data-container", item.number);
-      li.textContent = "⏱ " + item.text;
+      li.textContent = "◆ " + item.text;
     }
     return li;
   }
@@ -94,7 +94,7 @@
         li.appendChild(b.vessel ? span("berth busy", "■ " + b.vessel) : span("berth free", "□ " + b.berth));
       });
     } else {
-      li.appendChild(span("site-pending", "⌛ " + row.pending));
+      li.appendChild(span("site-pending", "◆ " + row.pending));
     }
     return li;
   }

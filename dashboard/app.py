@@ -64,9 +64,7 @@ def socketio_of(app: Dash) -> SocketIO:
 
 
 def stop_app(app: Dash) -> None:
-    emitter = app.server.extensions["portpulse_emitter"]
-    if emitter._thread.is_alive():
-        emitter.stop()
+    app.server.extensions["portpulse_emitter"].stop()
     control = app.server.extensions.get("portpulse_demo")
     if control is not None:
         control.stop()

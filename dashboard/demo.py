@@ -52,9 +52,10 @@ class DemoControl:
         time.sleep(0.3)  # let the consumer take the live messages already on their way
         client = self.svc.redis
         keys = list(client.scan_iter(match=f"dp:{{{self.svc.config.port_id}}}:*", count=1000))
-        keep = control_key(self.svc.config.port_id)
-        for start in range(0, len(keys), 500):
-            client.delete(*[k for k in keys[start:start + 500] if k.decode() != keep] or [keep + ":none"])
+        keep = control_key(self.svc.config.port_id).encode()  # commands queued meanwhile survive
+        doomed = [key for key in keys if key != keep]
+        for start in range(0, len(doomed), 500):
+            client.delete(*doomed[start:start + 500])
         self.svc.reset_state()
 
     def _listen(self) -> None:

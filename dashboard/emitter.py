@@ -36,6 +36,7 @@ class WallEmitter:
         self.seq = 0
         self._trends: dict = {}
         self._trends_at = -1e9
+        self._slow_version = -1
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wall-emitter", daemon=True)
         socketio.on_event("connect", self.on_connect)
@@ -46,7 +47,8 @@ class WallEmitter:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(5)
+        if self._thread.is_alive():
+            self._thread.join(5)
 
     def on_connect(self, auth=None):
         lang = pick(request.args.get("lang"))
@@ -118,5 +120,3 @@ class WallEmitter:
                     self._emit("heartbeat")
             except Exception:  # a screen update must never stop the emitter
                 log.exception("wall update failed")
-
-    _slow_version = -1

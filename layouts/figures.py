@@ -18,7 +18,7 @@ def _base(height: int) -> dict:
                 font=dict(color=INK, size=18), showlegend=False)
 
 
-def berth_gantt(rows: list[dict], start: datetime, end: datetime, now: datetime) -> go.Figure:
+def berth_gantt(rows: list[dict], start: datetime, end: datetime, now: datetime, height: int = 400) -> go.Figure:
     """Per berth: the plan (outline) and the actual stay (filled); a delayed call is vermilion
     and marked ⚠. Each bar carries the ship's IMO in `customdata`, for the drill-down."""
     figure = go.Figure()
@@ -36,10 +36,10 @@ def berth_gantt(rows: list[dict], start: datetime, end: datetime, now: datetime)
                         line=dict(color=GREY if planned else INK, width=2 if planned else 0)),
             text=None if planned else [("⚠ " if r["delayed"] else "") + (r["name"] or r["imo"]) for r in shown],
             textposition="inside", insidetextanchor="start", width=0.8 if planned else 0.5,
-            textfont=dict(size=18, color="#0b1220"), constraintext="none",
+            textfont=dict(size=14, color="#0b1220"), constraintext="none",
             hovertemplate="%{customdata}<extra></extra>")
     figure.add_vline(x=now, line=dict(color=YELLOW, width=3))
-    figure.update_layout(**_base(330), barmode="overlay", bargap=0.2)
+    figure.update_layout(**_base(height), barmode="overlay", bargap=0.2)
     figure.update_xaxes(type="date", range=[start, end], gridcolor="#223049")
     figure.update_yaxes(categoryorder="category descending", type="category")
     return figure

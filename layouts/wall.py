@@ -11,15 +11,16 @@ from feeds.profile import STAGE_PARTIES
 from layouts import ids
 from layouts.i18n import text
 
-STRIP = (  # (label key, kpi path, sub-value path)
-    ("vessels_at_berth", "vessels.at_berth", None), ("vessels_at_anchor", "vessels.at_anchor", None),
-    ("vessels_expected", "vessels.expected_24h", None), ("boxes_in_port", "containers.in_port", None),
-    ("gate_in", "gate_lifts_last_hour.in", None), ("gate_out", "gate_lifts_last_hour.out", None),
-    ("inspections_done", "inspections.completed_today", None), ("inspections_pending", "inspections.pending", None),
-    ("clearance_import", "clearance_hours.import.median", "clearance_hours.import.change_pct"),
-    ("clearance_export", "clearance_hours.export.median", "clearance_hours.export.change_pct"),
-    ("arrival_to_pickup", "arrival_to_pickup_hours.median", None),
-    ("diversion_share", "diversion.share", "diversion.moves_saved"),
+STRIP = (  # tiles: (label key, [(kpi path, caption key or None)], sub-value path or None)
+    ("vessels", [("vessels.at_berth", "at_berth"), ("vessels.at_anchor", "at_anchor"),
+                 ("vessels.expected_24h", "expected_24h")], None),
+    ("boxes_in_port", [("containers.in_port", None)], None),
+    ("gate_lifts", [("gate_lifts_last_hour.in", "in"), ("gate_lifts_last_hour.out", "out")], None),
+    ("inspections", [("inspections.completed_today", "done_today"), ("inspections.pending", "pending")], None),
+    ("clearance_import", [("clearance_hours.import.median", None)], "clearance_hours.import.change_pct"),
+    ("clearance_export", [("clearance_hours.export.median", None)], "clearance_hours.export.change_pct"),
+    ("arrival_to_pickup", [("arrival_to_pickup_hours.median", None)], None),
+    ("diversion_share", [("diversion.share", None)], "diversion.moves_saved"),
 )
 ICONS = {"ok": "●", "warn": "▲", "late": "✖"}
 
@@ -34,12 +35,18 @@ TRENDS = {"clearance_hours.import.median": (ids.WALL_TREND_IMPORT, "import"),
 
 def kpi_strip(values: dict, lang: str, trends: dict) -> html.Div:
     tiles = []
-    for label, path, sub in STRIP:
-        children = [html.Div(text(label, lang), className="kpi-label"), kpi(path, values)]
+    for label, figures, sub in STRIP:
+        numbers = [html.Div([kpi(path, values), html.Div(text("cap_" + caption, lang), className="kpi-caption")
+                             if caption else None], className="kpi-figure") for path, caption in figures]
+        children = [html.Div(text(label, lang), className="kpi-label"), html.Div(numbers, className="kpi-figures")]
         if sub:
-            children.append(html.Div([kpi(sub, values, "kpi-sub")], className="kpi-subline"))
-        if path in TRENDS:
-            graph_id, direction = TRENDS[path]
+            caption = "moves_saved" if sub == "diversion.moves_saved" else "vs_baseline"
+            children.append(html.Div([kpi(sub, values, "kpi-sub"), " ", html.Span(text(caption, lang),
+                                                                                   className="kpi-caption")],
+                                     className="kpi-subline"))
+        first = figures[0][0]
+        if first in TRENDS:
+            graph_id, direction = TRENDS[first]
             children.append(dcc.Graph(id=graph_id, figure=trends.get(direction) or {}, className="kpi-trend",
                                       config={"displayModeBar": False, "staticPlot": True}))
         tiles.append(html.Div(children, className="kpi-tile"))
@@ -55,7 +62,7 @@ def schematic(rows: list[dict]) -> html.Ul:
             items.append(html.Li([html.Span(row["name"], className="terminal-name"), *berths]))
         else:
             items.append(html.Li([html.Span(row["name"], className="terminal-name"),
-                                  html.Span(f"⌛ {row['pending']}", className="site-pending")]))
+                                  html.Span(f"◆ {row['pending']}", className="site-pending")]))
     return html.Ul(items, id=ids.SCHEMATIC)
 
 
@@ -84,7 +91,7 @@ def alert_list(items: list[dict], lang: str) -> html.Ul:
         return html.Ul([html.Li(text("no_alerts", lang), className="alert-none")], id=ids.ALERTS)
     return html.Ul([html.Li(html.A(["⚠ ", i["text"]], href=f"/vessels/{i['imo']}"), className="alert-vessel",
                             **{"data-vessel": i["imo"]}) if i["kind"] == "vessel"
-                    else html.Li(["⏱ ", i["text"]], className="alert-box", **{"data-container": i["number"]})
+                    else html.Li(["◆ ", i["text"]], className="alert-box", **{"data-container": i["number"]})
                     for i in items], id=ids.ALERTS)
 
 
@@ -137,9 +144,10 @@ def wall_layout(port_name: str, lang: str, fast: dict, slow: dict, rotate: int |
                 html.Div([html.H2(text("ticker", lang)), ticker(fast.get("ticker", []))], className="panel"),
                 html.Div([html.H2(text("alerts", lang)), alert_list(slow.get("alerts", []), lang)], className="panel"),
                 html.Div([html.H2(text("feeds", lang)), feed_table(slow.get("feeds", []))], className="panel page-services"),
+                html.Div([html.H2(text("services", lang)), services_strip(values, lang)],
+                         className="panel services-panel page-services"),
             ]),
         ]),
-        html.Div([html.H2(text("services", lang)), services_strip(values, lang)], className="panel services-panel"),
     ])
     return html.Div(id=ids.WALL, className=f"wall lang-{lang}", **{"data-lang": lang, "data-rotate": rotate or 0},
                     children=[

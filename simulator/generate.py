@@ -6,8 +6,11 @@ The same scenario, days, seed and start give the same events, byte for byte.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable, Iterator
+
+import orjson
 
 from feeds.profile import PortProfile
 from simulator.emitter import Emitter
@@ -74,11 +77,9 @@ def run_events(profile: PortProfile, scenario: Scenario, *, days: float, seed: i
 
 
 def with_start(scenario: Scenario, start: datetime | None) -> Scenario:
-    from dataclasses import replace
     return scenario if start is None else replace(scenario, start=start)
 
 
 def iter_lines(events: list[dict]) -> Iterator[bytes]:
-    import orjson
     for event in events:
         yield orjson.dumps(event) + b"\n"

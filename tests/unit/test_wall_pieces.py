@@ -54,7 +54,7 @@ def kpi_paths(component) -> set[str]:
 
 def test_kpi_strip_carries_a_data_kpi_hook_for_every_value():
     strip = wall.kpi_strip({}, "en", {})
-    assert {path for _, path, _ in wall.STRIP} <= kpi_paths(strip)
+    assert {path for _, figures, _ in wall.STRIP for path, _ in figures} <= kpi_paths(strip)
     assert "clearance_hours.import.change_pct" in kpi_paths(strip)
 
 
