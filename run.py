@@ -41,15 +41,17 @@ def build_parser() -> argparse.ArgumentParser:
                          help="pace by event time, X times real time (default 0: as fast as possible)")
     publish.add_argument("--redis-url", help="Redis to publish to (DP_REDIS_URL; default: the embedded server of DP_DATA_DIR)")
     publish.add_argument("--port-id", help="port namespace to publish into (DP_PORT_ID, default xiamen)")
-    add_simulate(sub)
+    simulate = add_simulate(sub)
+    parser.epilog += "".join(f"\n{name} takes:\n" + command.format_help().split("\n", 2)[2]
+                             for name, command in (("publish", publish), ("simulate", simulate)))
     return parser
 
 
-def add_simulate(sub) -> None:
+def add_simulate(sub) -> argparse.ArgumentParser:
     simulate = sub.add_parser("simulate", help="run the port simulator: to a file, an A/B report, or the running demo",
                               description="With --out or --report it runs flat out here (no Redis needed); "
                                           "otherwise it sends the command to the running service's demo.")
-    simulate.add_argument("--scenario", default="normal", help="normal, diversion-ab, typhoon, inspection-surge, "
+    simulate.add_argument("--scenario", help="normal (default), diversion-ab, typhoon, inspection-surge, "
                           "partner-outage, delayed-vessel (files in simulator/scenarios/)")
     simulate.add_argument("--days", type=float, default=1.0, help="days of port time after the warm-up (default 1)")
     simulate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
@@ -63,6 +65,7 @@ def add_simulate(sub) -> None:
     simulate.add_argument("--jump", type=float, metavar="HOURS", help="running demo: jump forward")
     simulate.add_argument("--reset", action="store_true", help="running demo: stop and clear the demo namespace")
     simulate.add_argument("--redis-url", help="Redis of the running service (default: the embedded one of DP_DATA_DIR)")
+    return simulate
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -15,7 +15,8 @@ from simulator.scenario import load_scenario
 
 def offline(args, profile_name: str) -> int:
     profile = load_profile(profile_name)
-    scenario = with_start(load_scenario(args.scenario), datetime.fromisoformat(args.start) if args.start else None)
+    scenario = with_start(load_scenario(args.scenario or "normal"),
+                          datetime.fromisoformat(args.start) if args.start else None)
     if args.report:
         report = ab_report(profile, scenario, days=args.days, seed=args.seed)
         args.report.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
@@ -43,9 +44,9 @@ def command_of(args) -> dict:
         return {"action": "resume"}
     if args.jump is not None:
         return {"action": "jump", "hours": args.jump}
-    if args.speed is not None and args.scenario == "normal" and "--scenario" not in sys.argv:
+    if args.speed is not None and args.scenario is None:  # only a new pace for the run as it is
         return {"action": "speed", "speed": args.speed}
-    return {"action": "start", "scenario": args.scenario, "seed": args.seed,
+    return {"action": "start", "scenario": args.scenario or "normal", "seed": args.seed,
             **({"speed": args.speed} if args.speed is not None else {})}
 
 
@@ -56,7 +57,7 @@ def drive_running_demo(args, config, demo_port_id: str) -> int:
     from feeds.embedded import read_url
     from feeds.keys import PortKeys
 
-    load_scenario(args.scenario)  # a wrong name fails here, with the list of scenarios
+    load_scenario(args.scenario or "normal")  # a wrong name fails here, with the list of scenarios
     url = args.redis_url or config.redis_url or read_url(config.data_dir)
     if not url:
         print("no running service: start it with `python run.py` (or give --redis-url)", file=sys.stderr)
