@@ -78,10 +78,13 @@ class PortPulse:
         ]
         return self
 
-    def reset_state(self) -> None:
-        """Start from an empty state (the demo's reset, after its namespace was cleared)."""
+    def reset_state(self, after_stream_id: str | None = None) -> None:
+        """Start from an empty state (the demo's reset, after its namespace was cleared), placed
+        after `after_stream_id`: entries of the old log still on their way are then skipped."""
         with self.store.lock:
             self.store.state = self.store.state_factory()
+            if after_stream_id:
+                self.store.state.last_stream_id = after_stream_id
             self.store.last_snapshot_id = None
             if self.consumer is not None:
                 self.consumer.sink = self.store.state

@@ -167,5 +167,6 @@ class LogConsumer:
                 if self.on_rejected:
                     self.on_rejected(source, problems, raw)
             entries.append((sid, event))
-        with self.lock:
-            self.sink.apply_entries(entries)
+        with self.lock:  # only entries after the sink's position: it may have moved meanwhile
+            last = parse_id(self.sink.last_stream_id)
+            self.sink.apply_entries([entry for entry in entries if parse_id(entry[0]) > last])
