@@ -95,7 +95,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             embedded = EmbeddedRedis(config.data_dir)
             config = config.replace(redis_url=embedded.start())
             print(f"embedded Redis at {config.redis_url} (data in {embedded.data_dir})", flush=True)
-        app = create_app(config)
+        app = create_app(config, make_simulator=demo_simulator if config.demo else None)
         mode = f"demo: {config.demo_scenario} at ×{config.demo_speed:g}" if config.demo else "live partner data"
         print(f"Port Pulse on http://{config.host}:{config.http_port}/  (port {config.port_id}, {mode})\n"
               f"  demo controls: http://{config.host}:{config.http_port}/demo   "
@@ -112,6 +112,13 @@ def serve(args: argparse.Namespace, config: Config) -> int:
         if embedded is not None:
             embedded.stop()
     return 0
+
+
+def demo_simulator(svc, reset_namespace):
+    """The demo port, publishing through the service's publisher into its (demo) namespace."""
+    from simulator.live import LiveSimulator
+    return LiveSimulator(svc.profile, svc.publisher.publish, reset_namespace=reset_namespace,
+                         boxes_per_day=svc.config.demo_boxes_per_day)
 
 
 def publish(args: argparse.Namespace, config: Config) -> int:

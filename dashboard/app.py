@@ -20,8 +20,9 @@ from layouts import ids
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def create_app(config: Config | None = None, *, start: bool = True) -> Dash:
-    """Build one app. With `start`, its consumer and snapshot timer run until `stop_app(app)`."""
+def create_app(config: Config | None = None, *, start: bool = True, make_simulator=None) -> Dash:
+    """Build one app. With `start`, its consumer and timers run until `stop_app(app)`; with
+    `make_simulator(svc, reset_namespace)` (run.py's, in demo mode) the demo runs in it too."""
     config = config or Config.from_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
@@ -43,8 +44,8 @@ def create_app(config: Config | None = None, *, start: bool = True) -> Dash:
     callbacks.register(app)
     if start:
         svc.start()
-        if config.demo:
-            control = server.extensions["portpulse_demo"] = demo.DemoControl(svc)
+        if config.demo and make_simulator is not None:
+            control = server.extensions["portpulse_demo"] = demo.DemoControl(svc, make_simulator)
             control.start(config.demo_scenario, config.demo_speed)
         emitter.start()
     return app

@@ -11,7 +11,6 @@ from layouts import ids
 from layouts.demo import demo_layout, not_found_layout, status_lines
 from layouts.i18n import pick
 from layouts.wall import wall_layout
-from simulator.scenario import load_scenario, scenario_names
 
 ACTIONS = {ids.DEMO_START: "start", ids.DEMO_PAUSE: "pause", ids.DEMO_RESUME: "resume",
            ids.DEMO_JUMP: "jump", ids.DEMO_RESET: "reset"}
@@ -32,7 +31,8 @@ def page_for(path: str | None, search: str | None = None):
         if demo is None:
             return html.Div(className="home", children=[html.H1("No demo"),
                                                         html.P("This service runs on live partner data only.")])
-        scenarios = [{"name": name, "title": load_scenario(name).title["en"]} for name in scenario_names()]
+        lang = pick(query.get("lang", ["en"])[0])
+        scenarios = [{"name": item["name"], "title": item["title"][lang]} for item in demo.scenarios()]
         return demo_layout(scenarios, demo.status())
     return not_found_layout(path)
 

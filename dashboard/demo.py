@@ -1,6 +1,8 @@
-"""The demo in the service: the live simulator, its commands (HTTP, Redis queue) and reset.
+"""The demo in the service: its commands (HTTP, Redis queue) and its reset.
 
-Demo data never mixes with live data: the demo publishes into its own port namespace
+The simulator itself is handed in by `run.py` (the dashboard never imports the simulator): any
+object with `start(scenario, speed)`, `command(action, **args)`, `status`, `scenarios()` and
+`stop()`. Demo data never mixes with live data: the demo publishes into its own port namespace
 (`dp:{demo}:…`), and a reset clears that namespace alone, with the state that mirrors it.
 """
 
@@ -17,8 +19,6 @@ from flask import Blueprint, Response, current_app, request
 
 from dashboard.api.ingest import error_response, json_response
 from feeds.keys import PortKeys
-from simulator.live import LiveSimulator
-from simulator.scenario import ScenarioError, load_scenario, scenario_names
 
 log = logging.getLogger(__name__)
 bp = Blueprint("demo", __name__)
@@ -30,10 +30,10 @@ def control_key(port_id: str) -> str:
 
 
 class DemoControl:
-    def __init__(self, svc):
+    def __init__(self, svc, make_simulator):
+        """`make_simulator(svc, reset_namespace)` builds the simulator that publishes for `svc`."""
         self.svc = svc
-        self.simulator = LiveSimulator(svc.profile, svc.publisher.publish, reset_namespace=self.reset_namespace,
-                                       boxes_per_day=svc.config.demo_boxes_per_day)
+        self.simulator = make_simulator(svc, self.reset_namespace)
         self._stop = threading.Event()
         self._listener = threading.Thread(target=self._listen, name="demo-commands", daemon=True)
 
@@ -45,7 +45,11 @@ class DemoControl:
         return dataclasses.asdict(self.simulator.command(action, **args))
 
     def status(self) -> dict:
-        return {**dataclasses.asdict(self.simulator.status), "scenarios": scenario_names()}
+        return {**dataclasses.asdict(self.simulator.status),
+                "scenarios": [item["name"] for item in self.simulator.scenarios()]}
+
+    def scenarios(self) -> list[dict]:
+        return self.simulator.scenarios()
 
     def reset_namespace(self) -> None:
         """Delete every key of the demo namespace and start the state afresh."""
@@ -77,7 +81,7 @@ class DemoControl:
         try:
             command = orjson.loads(raw)
             self.command(command.pop("action"), **command)
-        except (ValueError, KeyError, TypeError, ScenarioError, orjson.JSONDecodeError) as exc:
+        except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
             log.warning("demo command %r refused: %s", raw[:200], exc)
 
     def stop(self) -> None:
@@ -107,9 +111,7 @@ def demo_command() -> Response:
         return error_response(400, "bad_command", 'send {"action": "start|pause|resume|speed|jump|reset", ...}')
     args = {k: v for k, v in body.items() if k in ("scenario", "speed", "hours", "seed")}
     try:
-        if "scenario" in args:
-            load_scenario(str(args["scenario"]))
         status = demo.command(body["action"], **args)
-    except (ValueError, TypeError, ScenarioError) as exc:
+    except (ValueError, TypeError) as exc:  # an unknown scenario or action, a speed out of range
         return error_response(400, "bad_command", str(exc))
     return json_response(status, 200)

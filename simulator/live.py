@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from feeds.profile import PortProfile
 from simulator.generate import WARMUP_DAYS, build
 from simulator.model import HOUR
-from simulator.scenario import load_scenario
+from simulator.scenario import load_scenario, scenario_names
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,11 @@ class LiveSimulator:
         self._anchor = (0.0, 0.0)               # (model seconds, wall seconds) at the last change
         self._ticks = 0
 
+    @staticmethod
+    def scenarios() -> list[dict]:
+        """[{name, title: {zh, en}}] of every scenario file."""
+        return [{"name": name, "title": load_scenario(name).title} for name in scenario_names()]
+
     # -- commands ------------------------------------------------------------------------------
     def command(self, action: str, **args) -> DemoStatus:
         handlers = {"start": self.start, "pause": self.pause, "resume": self.resume,
@@ -66,7 +71,7 @@ class LiveSimulator:
         return self.status
 
     def start(self, scenario: str = "normal", speed: float | None = None, seed: int = 1) -> None:
-        chosen = load_scenario(scenario)  # fails before anything is stopped when the name is wrong
+        chosen = load_scenario(str(scenario))  # fails before anything is stopped when the name is wrong
         if self.boxes_per_day:
             chosen = replace(chosen, boxes_per_day=self.boxes_per_day)
         self.stop()
