@@ -55,11 +55,13 @@ class LiveSimulator:
         self._pending: list[dict] = []
         self._anchor = (0.0, 0.0)               # (model seconds, wall seconds) at the last change
         self._ticks = 0
+        self._scenarios: list[dict] | None = None
 
-    @staticmethod
-    def scenarios() -> list[dict]:
-        """[{name, title: {zh, en}}] of every scenario file."""
-        return [{"name": name, "title": load_scenario(name).title} for name in scenario_names()]
+    def scenarios(self) -> list[dict]:
+        """[{name, title: {zh, en}}] of every scenario file (read once)."""
+        if self._scenarios is None:
+            self._scenarios = [{"name": name, "title": load_scenario(name).title} for name in scenario_names()]
+        return self._scenarios
 
     # -- commands ------------------------------------------------------------------------------
     def command(self, action: str, **args) -> DemoStatus:
