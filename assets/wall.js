@@ -144,25 +144,25 @@
         return Object.assign({ at: Date.now() }, payload);
       },
       watchdog: function (n, connected, health) {
-        var wall = document.getElementById("wall");
-        var zh = wall && wall.getAttribute("data-lang") === "zh";
-        var why = null;
-        if (!connected) { why = zh ? "与服务器的连接已断开" : "the connection to the server is lost"; }
-        else if (!health || Date.now() - health.at > 10000) { why = zh ? "10秒未收到心跳" : "no heartbeat for 10 s"; }
-        else if (!health.redis) { why = zh ? "数据存储不可用" : "the event store is down"; }
-        else if (health.consumer_stuck) { why = zh ? "数据处理停滞" : "event processing is stuck"; }
         var banner = document.getElementById("stale-banner");
+        if (!banner) { return [noUpdate(), noUpdate()]; }
+        var reason = null;  // the words come from the page, in its language (layouts/i18n.py)
+        if (!connected) { reason = "socket"; }
+        else if (!health || Date.now() - health.at > 10000) { reason = "heartbeat"; }
+        else if (!health.redis) { reason = "redis"; }
+        else if (health.consumer_stuck) { reason = "consumer"; }
+        var why = reason && banner.getAttribute("data-why-" + reason);
         var liveBadge = document.getElementById("live-badge");
         if (!why) {
           window.__wallStaleSince = null;
           if (liveBadge) { liveBadge.classList.remove("is-stale"); }
-          return banner && banner.hidden ? [noUpdate(), noUpdate()] : [true, ""];
+          return banner.hidden ? [noUpdate(), noUpdate()] : [true, ""];
         }
         if (!window.__wallStaleSince) { window.__wallStaleSince = new Date(); }
         var since = window.__wallStaleSince.toTimeString().slice(0, 8);
         if (liveBadge) { liveBadge.classList.add("is-stale"); }
-        var message = (zh ? "⚠ 数据自 " + since + " 起未更新：" : "⚠ Not updating since " + since + ": ") + why;
-        if (banner && !banner.hidden && banner.textContent === message) { return [noUpdate(), noUpdate()]; }
+        var message = "⚠ " + banner.getAttribute("data-template").replace("{since}", since).replace("{why}", why);
+        if (!banner.hidden && banner.textContent === message) { return [noUpdate(), noUpdate()]; }
         return [false, message];
       }
     }

@@ -54,11 +54,12 @@ class WallEmitter:
         lang = pick(request.args.get("lang"))
         join_room(f"wall:{lang}")
         for event in ("slow", "fast", "heartbeat"):
-            payload = self.latest.get(f"{event}:{lang}") or self.build(event, lang)
-            self.socketio.emit(event, payload, to=request.sid)
+            self.socketio.emit(event, self.build(event, lang), to=request.sid)
 
     def build(self, event: str, lang: str) -> dict:
-        return self.build_all(event)[lang]
+        """The latest update of this kind sent to the screens, or a fresh one before the first."""
+        payload = self.latest.get(f"{event}:{lang}")
+        return payload if payload is not None else self.build_all(event)[lang]
 
     def build_all(self, event: str) -> dict[str, dict]:
         """One read of the state, worded in every language."""

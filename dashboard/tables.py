@@ -14,9 +14,3 @@ def vessel_box_table(boxes: list[dict]) -> pd.DataFrame:
         return frame
     return frame.sort_values(["delay_hours", "number"], ascending=[False, True], kind="stable")
 
-
-def stage_dwell_frame(members: dict[tuple[str, str], list[float]], now: float) -> pd.DataFrame:
-    """Hours in stage per box, one row each: the distribution behind the dwell figures."""
-    rows = [(direction, stage, (now - since) / 3600) for (direction, stage), times in members.items()
-            for since in times]
-    return pd.DataFrame(rows, columns=["direction", "stage", "hours"])

@@ -49,7 +49,6 @@ class ConsumerHealth:
     last_error: str | None = None
     last_error_at: float | None = None
     last_message_at: float | None = None
-    rejected_in_log: int = 0
     started_at: float = field(default_factory=time.time)
     first_caught_up_at: float | None = None  # start → first catch-up done: the cold start
 
@@ -162,10 +161,8 @@ class LogConsumer:
         entries: list[tuple[str, dict | None]] = []
         for sid, raw in raw_entries:
             event, problems, source = decode_entry(raw)
-            if event is None:
-                self.health.rejected_in_log += 1
-                if self.on_rejected:
-                    self.on_rejected(source, problems, raw)
+            if event is None and self.on_rejected:
+                self.on_rejected(source, problems, raw)
             entries.append((sid, event))
         with self.lock:  # only entries after the sink's position: it may have moved meanwhile
             last = parse_id(self.sink.last_stream_id)

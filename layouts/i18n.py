@@ -15,7 +15,6 @@ TEXT = {
     "title": ("港口脉动 · 全链路可视化", "Port Pulse · end-to-end visibility"),
     "demo": ("演示数据", "DEMO DATA"),
     "live": ("实时", "LIVE"),
-    "stale": ("数据未更新", "NOT UPDATING"),
     "stale_since": ("数据自 {since} 起未更新：{why}", "Not updating since {since}: {why}"),
     "why_socket": ("与服务器的连接已断开", "the connection to the server is lost"),
     "why_heartbeat": ("10秒未收到心跳", "no heartbeat for 10 s"),

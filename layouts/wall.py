@@ -125,7 +125,9 @@ def wall_layout(port_name: str, lang: str, fast: dict, slow: dict, rotate: int |
     values = {**fast.get("kpis", {}), **slow.get("kpis", {})}
     chain = slow.get("chain", {})
     canvas = html.Div(id=ids.WALL_CANVAS, className="wall-canvas", children=[
-        html.Div(id=ids.STALE_BANNER, className="stale-banner", hidden=True),
+        html.Div(id=ids.STALE_BANNER, className="stale-banner", hidden=True,
+                 **{"data-template": text("stale_since", lang),
+                    **{f"data-why-{why}": text(f"why_{why}", lang) for why in ("socket", "heartbeat", "redis", "consumer")}}),
         header(port_name, fast, lang),
         kpi_strip(values, lang, slow.get("trends", {})),
         html.Div(className="wall-body", children=[

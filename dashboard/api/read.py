@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
-from dashboard.api.ingest import error_response, json_response
+from dashboard.api.ingest import error_response, json_response, service
 from dashboard.history import KEEP_DAYS
 from dashboard.state.timeline import iso
 from dashboard.tables import vessel_box_table
 from feeds.identifiers import check_container, check_imo, suggest_container
 
 bp = Blueprint("read", __name__)
-
-
-def service():
-    return current_app.extensions["portpulse"]
 
 
 @bp.get("/api/v1/kpis")

@@ -7,6 +7,7 @@ interpolation; hours are unrounded.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from datetime import datetime
 
 import numpy as np
@@ -60,12 +61,12 @@ def berth_occupancy(state) -> float:
 
 def container_counts(state, now: float) -> dict:
     counts = {"in_port": 0}
+    ended = Counter(box.direction for box in state.visit_ends.keys(now - DAY, now))
     for direction, stages in STAGE_PARTIES.items():
         counts[direction] = {}
         for stage in stages:
             if stage == DONE[direction]:
-                ended = state.visit_ends.keys(now - DAY, now)
-                counts[direction][stage] = sum(1 for box in ended if box.direction == direction)
+                counts[direction][stage] = ended[direction]
             else:
                 n = len(state.stage_members.get((direction, stage), ()))
                 counts[direction][stage] = n

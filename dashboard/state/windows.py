@@ -39,10 +39,6 @@ class KeyedWindow:
                 if start < t <= end:
                     yield key
 
-    def forget_before(self, t: float) -> None:
-        for hour in [h for h in self._buckets if (h + 1) * HOUR < t]:
-            del self._buckets[hour]
-
 
 class EventTimes:
     """Times of counted events, bucketed by hour: how many fell in (start, end]."""
@@ -64,7 +60,3 @@ class EventTimes:
             else:
                 total += sum(1 for t in times if start < t <= end)
         return total
-
-    def forget_before(self, t: float) -> None:
-        for hour in [h for h in self._buckets if (h + 1) * HOUR < t]:
-            del self._buckets[hour]

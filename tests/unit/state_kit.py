@@ -1,4 +1,10 @@
-"""Shared kit of the hand-computed state scenarios: the port, its day, and event builders."""
+"""Shared kit of the hand-computed state scenarios: the port, its day, and event builders.
+
+Every scenario is a small set of events at times chosen by hand; the expected figures are worked
+out in the comments. Times are port-local (Asia/Shanghai, +08:00) hours from DAY, 27 Nov 2026
+00:00 local, unless written out in UTC. Percentiles: numpy's linear interpolation, p = x[k] +
+f * (x[k+1] - x[k]) at position (n - 1) * 0.9.
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
 """Hand-computed scenarios for the port state (docs/kpis.md is the spec).
 
-Every scenario is a small set of events at times chosen by hand; the expected figures are worked
-out in the comments. Times are port-local (Asia/Shanghai, +08:00) hours from DAY, 27 Nov 2026
-00:00 local, unless written out in UTC. Percentiles: numpy's linear interpolation, p = x[k] +
-f * (x[k+1] - x[k]) at position (n - 1) * 0.9.
+Conventions: tests/unit/state_kit.py.
 """
 
 from __future__ import annotations
@@ -13,12 +10,10 @@ from datetime import datetime, timezone
 import pytest
 
 from dashboard.state.port import PortState
-from tests.unit.state_kit import (  # noqa: F401  (the shared kit)
+from tests.unit.state_kit import (
     clearance_import_events,
-    DAY, EXPORT_STAGES, IMPORT_STAGES, PROFILE, TZ, _source,
-    at, box, build, call, count, ev,
+    EXPORT_STAGES, IMPORT_STAGES, PROFILE, at, box, build, call, count, ev,
     exp, imp, kpis, parse, ship, stage_of,
-    without_feeds,
 )
 
 # ---------------------------------------------------------------------------------------------
