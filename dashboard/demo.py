@@ -59,12 +59,13 @@ class DemoControl:
             last_id = client.xinfo_stream(self.svc.publisher.keys.events)["last-generated-id"]
         except redis.ResponseError:
             last_id = None
-        keys = list(client.scan_iter(match=f"dp:{{{self.svc.config.port_id}}}:*", count=1000))
-        keep = control_key(self.svc.config.port_id).encode()  # commands queued meanwhile survive
-        doomed = [key for key in keys if key != keep]
-        for start in range(0, len(doomed), 500):
-            client.delete(*doomed[start:start + 500])
-        self.svc.reset_state(after_stream_id=last_id.decode() if isinstance(last_id, bytes) else last_id)
+        with self.svc.store.snapshot_lock:  # a snapshot of the old state must not land after this
+            keys = list(client.scan_iter(match=f"dp:{{{self.svc.config.port_id}}}:*", count=1000))
+            keep = control_key(self.svc.config.port_id).encode()  # commands queued meanwhile survive
+            doomed = [key for key in keys if key != keep]
+            for start in range(0, len(doomed), 500):
+                client.delete(*doomed[start:start + 500])
+            self.svc.reset_state(after_stream_id=last_id.decode() if isinstance(last_id, bytes) else last_id)
 
     def _listen(self) -> None:
         key = control_key(self.svc.config.port_id)

@@ -35,7 +35,7 @@ class StateStore:
         self.state_factory = state_factory
         self.state = state_factory()
         self.lock = threading.Lock()
-        self.last_snapshot_id: str | None = None
+        self.snapshot_lock = threading.Lock()  # held while a snapshot is being written        self.last_snapshot_id: str | None = None
         self.last_snapshot_at: float | None = None
         self.last_snapshot_seconds: float | None = None
 
@@ -61,6 +61,10 @@ class StateStore:
 
     def save_snapshot(self) -> str | None:
         """Fork; the child writes the snapshot. → the stream id it covers, or None if it failed."""
+        with self.snapshot_lock:
+            return self._save_snapshot()
+
+    def _save_snapshot(self) -> str | None:
         started = time.monotonic()
         with self.lock:
             stream_id = self.state.last_stream_id
