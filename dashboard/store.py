@@ -35,7 +35,8 @@ class StateStore:
         self.state_factory = state_factory
         self.state = state_factory()
         self.lock = threading.Lock()
-        self.snapshot_lock = threading.Lock()  # held while a snapshot is being written        self.last_snapshot_id: str | None = None
+        self.snapshot_lock = threading.Lock()  # held while a snapshot is being written
+        self.last_snapshot_id: str | None = None
         self.last_snapshot_at: float | None = None
         self.last_snapshot_seconds: float | None = None
 
