@@ -10,10 +10,11 @@ from dash import Dash, dcc, html
 from flask import Flask
 from flask_socketio import SocketIO
 
-from dashboard import callbacks, demo
+from dashboard import access, auth, callbacks, demo
 from dashboard.api import health, ingest, read
 from dashboard.config import Config
 from dashboard.emitter import WallEmitter
+from dashboard.limits import make_limiter
 from dashboard.service import PortPulse
 from layouts import ids
 
@@ -30,6 +31,11 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
     svc = PortPulse(config)
     server.extensions["portpulse"] = svc
     server.extensions["portpulse_metrics"] = health.metrics_registry(svc)
+    auth.configure_sessions(server, config)
+    server.before_request(lambda: access.check_request(svc, ingest.error_response))
+    limiter = server.extensions["portpulse_limiter"] = make_limiter(server, config)
+    limiter.limit(auth.LOGIN_LIMIT, methods=["POST"])(auth.bp)
+    server.register_blueprint(auth.bp)
     server.register_blueprint(ingest.bp)
     server.register_blueprint(health.bp)
     server.register_blueprint(read.bp)

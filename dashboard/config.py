@@ -24,6 +24,39 @@ def parse_partner_keys(text: str) -> dict[str, str]:
     return keys
 
 
+PASSWORD_HASH_METHODS = ("scrypt:", "pbkdf2:")  # werkzeug.security's generate_password_hash
+
+
+def parse_users(text: str, origin: str = "DP_USERS") -> dict[str, str]:
+    """`name=hash,name=hash` (or one per line in a file; `#` starts a comment) → {name: hash}."""
+    users: dict[str, str] = {}
+    items = (line.split("#", 1)[0].strip() for part in text.splitlines() for line in part.split(","))
+    for item in filter(None, items):
+        name, sep, hashed = item.partition("=")
+        if not sep or not name.strip():
+            raise ConfigError(f"{origin}: {item[:40]!r}… is not name=hash")
+        if not hashed.strip().startswith(PASSWORD_HASH_METHODS):
+            raise ConfigError(f"{origin}: the hash of {name.strip()!r} is not werkzeug's "
+                              "(make one with `python run.py add-user NAME`)")
+        users[name.strip()] = hashed.strip()
+    return users
+
+
+def read_users(env: Mapping[str, str]) -> dict[str, str]:
+    users = parse_users(env.get("DP_USERS", ""))
+    path = env.get("DP_USERS_FILE")
+    if path:
+        try:
+            users.update(parse_users(Path(path).read_text(), origin=path))
+        except OSError as exc:
+            raise ConfigError(f"DP_USERS_FILE: cannot read {path}: {exc.strerror}") from None
+    return users
+
+
+def parse_keys(text: str) -> tuple[str, ...]:
+    return tuple(filter(None, (part.strip() for part in text.split(","))))
+
+
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -62,6 +95,10 @@ class Config:
     demo_scenario: str = "normal"
     demo_speed: float = 60.0
     demo_boxes_per_day: int = 30_000  # the demo port's traffic (smaller for a small machine)
+    users: dict[str, str] = field(default_factory=dict)  # manager name → werkzeug password hash
+    read_keys: tuple[str, ...] = ()  # bearer keys that read the API and /metrics
+    wall_token: str | None = None  # opens the wall (`/?token=…`) and nothing else
+    secret_key: str | None = None  # signs session cookies; None: kept in data_dir/secret_key
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -79,6 +116,10 @@ class Config:
             clock=_choice(env, "DP_CLOCK", ("wall", "event"), cls.clock),
             profile=env.get("DP_PROFILE") or cls.profile,
             demo_boxes_per_day=_int(env, "DP_DEMO_BOXES_PER_DAY", cls.demo_boxes_per_day),
+            users=read_users(env),
+            read_keys=parse_keys(env.get("DP_READ_KEYS", "")),
+            wall_token=env.get("DP_WALL_TOKEN") or None,
+            secret_key=env.get("DP_SECRET_KEY") or None,
         )
         values.update(overrides)
         return cls(**values)

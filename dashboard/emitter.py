@@ -20,6 +20,7 @@ from flask import request
 from flask_socketio import SocketIO, join_room
 
 from dashboard import wallview
+from dashboard.access import credential_of, may_open
 from layouts.i18n import LANGS, pick
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,8 @@ class WallEmitter:
             self._thread.join(5)
 
     def on_connect(self, auth=None):
+        if not may_open(credential_of(request, self.svc), "/"):
+            return False  # the wall's room is for the display token and managers
         lang = pick(request.args.get("lang"))
         join_room(f"wall:{lang}")
         for event in ("slow", "fast", "heartbeat"):

@@ -3,8 +3,6 @@ stopped together. Kept on `server.extensions["portpulse"]`, never in a module gl
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import time
 
@@ -12,6 +10,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from dashboard.access import KeyRing
 from dashboard.config import Config
 from dashboard.history import KpiHistory
 from dashboard.state.port import PortState
@@ -21,26 +20,6 @@ from feeds.profile import load_profile
 from feeds.publisher import Publisher
 
 log = logging.getLogger(__name__)
-
-
-def _digest(key: str) -> bytes:
-    return hashlib.sha256(key.encode()).digest()
-
-
-class PartnerKeys:
-    """Bearer key → the partner it speaks for. Keys are compared as digests, in constant time."""
-
-    def __init__(self, keys: dict[str, str]):
-        self._by_digest = {_digest(key): source for source, key in keys.items()}
-
-    def source_for(self, key: str | None) -> str | None:
-        if not key:
-            return None
-        digest = _digest(key)
-        for known, source in self._by_digest.items():
-            if hmac.compare_digest(known, digest):
-                return source
-        return None
 
 
 class PortPulse:
@@ -53,7 +32,7 @@ class PortPulse:
             config.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout,
             retry=Retry(NoBackoff(), 1))
         self.publisher = Publisher(self.redis, config.port_id, deadletter_max=config.deadletter_max)
-        self.partners = PartnerKeys(config.partner_keys)
+        self.keys = KeyRing(config.partner_keys, config.read_keys)
         self.profile = load_profile(config.profile)
         self.store = StateStore(self.redis, config.redis_url, config.port_id,
                                 retention_hours=config.log_retention_hours,

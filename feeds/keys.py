@@ -61,6 +61,11 @@ class PortKeys:
         """List: commands for the demo simulator of this namespace."""
         return self._key("control")
 
+    @property
+    def limits(self) -> str:
+        """Prefix of the request-limit counters (flask-limiter's, with their own expiry)."""
+        return self._key("limits")
+
     def all(self) -> list[str]:
         return [self.events, self.deadletter, self.seen, self.stats, self.snapshot, self.rejects,
                 self.history]

@@ -11,7 +11,7 @@ import pytest
 from dashboard.app import create_app, stop_app
 from dashboard.config import Config
 from feeds.embedded import EmbeddedRedis
-from tests.helpers import PARTNER_KEYS
+from tests.helpers import ACCESS_CONFIG, PARTNER_KEYS, log_in
 from tests.process import start_service  # noqa: F401  (a fixture for every test)
 
 
@@ -36,7 +36,7 @@ def port_id() -> str:
 @pytest.fixture
 def config(redis_url, port_id, tmp_path) -> Config:
     return Config(redis_url=redis_url, port_id=port_id, partner_keys=dict(PARTNER_KEYS),
-                  data_dir=tmp_path, snapshot_seconds=3600)
+                  data_dir=tmp_path, snapshot_seconds=3600, **ACCESS_CONFIG)
 
 
 @pytest.fixture
@@ -49,3 +49,11 @@ def app(config):
 @pytest.fixture
 def client(app):
     return app.server.test_client()
+
+
+@pytest.fixture
+def manager_client(app):
+    """A test client with a manager's session."""
+    client = app.server.test_client()
+    assert log_in(client).status_code == 302
+    return client

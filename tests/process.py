@@ -14,7 +14,7 @@ import requests
 import pytest
 
 from feeds.embedded import read_record, terminate, free_port, pid_alive
-from tests.helpers import PARTNER_KEYS, wait_for
+from tests.helpers import ACCESS_ENV, PARTNER_KEYS, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,6 +31,7 @@ class ServiceProcess:
             "DP_DATA_DIR": str(self.data_dir), "DP_HTTP_PORT": str(self.http_port),
             "DP_PORT_ID": port_id, "DP_SNAPSHOT_SECONDS": "1",
             "DP_PARTNER_KEYS": ",".join(f"{s}={k}" for s, k in PARTNER_KEYS.items()),
+            **ACCESS_ENV,
         })
         if redis_url:
             self.env["DP_REDIS_URL"] = redis_url

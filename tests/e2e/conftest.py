@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from tests.helpers import MANAGER, MANAGER_PASSWORD, WALL_TOKEN
 from tests.process import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -50,3 +51,17 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def log_in_page(page, base: str, next_path: str = "/vessels") -> None:
+    """Log the browser in through the form, as a manager does; it lands on `next_path`."""
+    page.goto(f"{base}/login?next={next_path}")
+    page.fill("#username", MANAGER)
+    page.fill("#password", MANAGER_PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+
+
+def open_wall(page, base: str, query: str = "") -> None:
+    """Open the wall with the display token, as a wall screen's first start does."""
+    page.goto(f"{base}/?token={WALL_TOKEN}" + (f"&{query.lstrip('?')}" if query else ""))
