@@ -20,13 +20,13 @@ from pathlib import Path
 
 from dashboard.config import Config, ConfigError
 
-COMMANDS = ("serve", "publish", "simulate")
+COMMANDS = ("serve", "publish", "simulate", "add-user")
 DEMO_PORT_ID = "demo"  # the demo's own namespace: dp:{demo}:…
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="run.py", description="Port Pulse: the digital port's live operations wall.")
-    sub = parser.add_subparsers(dest="command", metavar="{serve,publish}")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,publish,simulate,add-user}")
     serve = sub.add_parser("serve", help="serve the wall and the partner API (the default)")
     serve.add_argument("--host", help="address to listen on (DP_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="HTTP port (DP_HTTP_PORT, default 8050)")
@@ -42,8 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--redis-url", help="Redis to publish to (DP_REDIS_URL; default: the embedded server of DP_DATA_DIR)")
     publish.add_argument("--port-id", help="port namespace to publish into (DP_PORT_ID, default xiamen)")
     simulate = add_simulate(sub)
+    add_user = sub.add_parser("add-user", help="make a manager's DP_USERS entry: asks for the password "
+                              "(or reads it from standard input) and prints name=hash")
+    add_user.add_argument("name", help="the manager's user name (letters, digits, . _ -)")
     parser.epilog += "".join(f"\n{name} takes:\n" + command.format_help().split("\n", 2)[2]
-                             for name, command in (("publish", publish), ("simulate", simulate)))
+                             for name, command in (("publish", publish), ("simulate", simulate), ("add-user", add_user)))
     return parser
 
 
@@ -87,7 +90,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     config = config.replace(**{k: v for k, v in (("host", args.host), ("http_port", args.port),
                                                   ("redis_url", args.redis_url)) if v})
     if not args.no_simulator:  # the demo: its own namespace, on the event clock
-        config = config.replace(demo=True, port_id=DEMO_PORT_ID, clock="event")
+        config = with_demo_access(config.replace(demo=True, port_id=DEMO_PORT_ID, clock="event"))
     _stop_on_sigterm()
     embedded = app = None
     try:
@@ -97,9 +100,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             print(f"embedded Redis at {config.redis_url} (data in {embedded.data_dir})", flush=True)
         app = create_app(config, make_simulator=demo_simulator if config.demo else None)
         mode = f"demo: {config.demo_scenario} at ×{config.demo_speed:g}" if config.demo else "live partner data"
-        print(f"Port Pulse on http://{config.host}:{config.http_port}/  (port {config.port_id}, {mode})\n"
-              f"  demo controls: http://{config.host}:{config.http_port}/demo   "
-              f"health: http://{config.host}:{config.http_port}/healthz", flush=True)
+        print_urls(config, mode)
         socketio_of(app).run(app.server, host=config.host, port=config.http_port,
                              allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
     except KeyboardInterrupt:
@@ -111,6 +112,58 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             stop_app(app)
         if embedded is not None:
             embedded.stop()
+    return 0
+
+
+def with_demo_access(config: Config) -> Config:
+    """The demo opens with its own account and wall token unless DP_USERS / DP_WALL_TOKEN say
+    otherwise; kept in the data directory so they stay the same between runs."""
+    from werkzeug.security import generate_password_hash
+    from dashboard.auth import demo_access
+
+    access = demo_access(config.data_dir)
+    if not config.users:
+        config = config.replace(users={access["user"]: generate_password_hash(access["password"])})
+    if not config.wall_token:
+        config = config.replace(wall_token=access["wall_token"])
+    return config
+
+
+def print_urls(config: Config, mode: str) -> None:
+    base = f"http://{config.host}:{config.http_port}"
+    lines = [f"Port Pulse on {base}/  (port {config.port_id}, {mode})"]
+    if config.demo:
+        from dashboard.auth import demo_access
+        access = demo_access(config.data_dir)
+        if config.wall_token == access.get("wall_token"):
+            lines.append(f"  the wall:         {base}/?token={access['wall_token']}")
+        if access.get("user") in config.users:
+            lines.append(f"  managers:         {base}/login  (user {access['user']}, password {access['password']})")
+        lines.append(f"  demo controls:    {base}/demo")
+    lines.append(f"  health:           {base}/healthz")
+    print("\n".join(lines), flush=True)
+
+
+def add_user(args: argparse.Namespace) -> int:
+    """Prints `name=hash` for DP_USERS (or a DP_USERS_FILE line); the password never echoes."""
+    import getpass
+    import re
+    from werkzeug.security import generate_password_hash
+
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", args.name):
+        print("add-user: a name is 1 to 64 letters, digits, dots, dashes or underscores", file=sys.stderr)
+        return 2
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            print("add-user: the two passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if len(password) < 8:
+        print("add-user: a password has at least 8 characters", file=sys.stderr)
+        return 2
+    print(f"{args.name}={generate_password_hash(password)}")
     return 0
 
 
@@ -159,6 +212,8 @@ def simulate(args: argparse.Namespace, config: Config) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "add-user":
+        return add_user(args)
     try:
         config = Config.from_env()
     except ConfigError as exc:

@@ -11,10 +11,11 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from dashboard import access, auth, callbacks, demo
-from dashboard.api import health, ingest, read
+from dashboard.api import export, health, ingest, read
 from dashboard.config import Config
 from dashboard.emitter import WallEmitter
 from dashboard.limits import make_limiter
+from dashboard.sockets import VesselRooms, register_sockets
 from dashboard.service import PortPulse
 from layouts import ids
 
@@ -39,10 +40,13 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
     server.register_blueprint(ingest.bp)
     server.register_blueprint(health.bp)
     server.register_blueprint(read.bp)
+    server.register_blueprint(export.bp)
     server.register_blueprint(demo.bp)
     socketio = server.extensions["portpulse_socketio"] = SocketIO(server, async_mode="threading")
     emitter = server.extensions["portpulse_emitter"] = WallEmitter(
         svc, socketio, demo_status=lambda: _demo_status(server))
+    vessel_rooms = server.extensions["portpulse_vessel_rooms"] = VesselRooms(svc, socketio)
+    register_sockets(socketio, svc, emitter, vessel_rooms)
 
     app = Dash(__name__, server=server, assets_folder=str(ASSETS), title="Port Pulse",
                update_title=None, suppress_callback_exceptions=True)
@@ -54,6 +58,7 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
             control = server.extensions["portpulse_demo"] = demo.DemoControl(svc, make_simulator)
             control.start(config.demo_scenario, config.demo_speed)
         emitter.start()
+        vessel_rooms.start()
     return app
 
 
@@ -72,6 +77,7 @@ def socketio_of(app: Dash) -> SocketIO:
 
 def stop_app(app: Dash) -> None:
     app.server.extensions["portpulse_emitter"].stop()
+    app.server.extensions["portpulse_vessel_rooms"].stop()
     control = app.server.extensions.get("portpulse_demo")
     if control is not None:
         control.stop()

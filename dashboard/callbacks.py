@@ -1,40 +1,17 @@
-"""Page routing and the /demo controls, registered on the app object (never Dash's global list)."""
+"""Page routing, the wall's and the /demo controls' callbacks, registered on the app object (never Dash's global list)."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
-from dash import ClientsideFunction, Dash, Input, Output, State, ctx, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 from flask import current_app
 
+from dashboard import manager_callbacks
+from dashboard.pages import page_for
 from layouts import ids
-from layouts.demo import demo_layout, not_found_layout, status_lines
-from layouts.i18n import pick
-from layouts.wall import wall_layout
+from layouts.demo import status_lines
 
 ACTIONS = {ids.DEMO_START: "start", ids.DEMO_PAUSE: "pause", ids.DEMO_RESUME: "resume",
            ids.DEMO_JUMP: "jump", ids.DEMO_RESET: "reset"}
-
-
-def page_for(path: str | None, search: str | None = None):
-    """The page at `path`, seeded from the service's state when it is served."""
-    svc = current_app.extensions["portpulse"]
-    query = parse_qs((search or "").lstrip("?"))
-    if path in (None, "/"):
-        lang = pick(query.get("lang", ["zh"])[0])
-        rotate = query.get("rotate", ["0"])[0]
-        emitter = current_app.extensions["portpulse_emitter"]
-        return wall_layout(svc.profile.name[lang], lang, emitter.build("fast", lang), emitter.build("slow", lang),
-                           int(rotate) if rotate.isdigit() else None)
-    if path == "/demo":
-        demo = current_app.extensions.get("portpulse_demo")
-        if demo is None:
-            return html.Div(className="home", children=[html.H1("No demo"),
-                                                        html.P("This service runs on live partner data only.")])
-        lang = pick(query.get("lang", ["en"])[0])
-        scenarios = [{"name": item["name"], "title": item["title"][lang]} for item in demo.scenarios()]
-        return demo_layout(scenarios, demo.status())
-    return not_found_layout(path)
 
 
 def demo_action(trigger: str | None, scenario: str, speed: float) -> tuple[list, str]:
@@ -56,6 +33,7 @@ def demo_action(trigger: str | None, scenario: str, speed: float) -> tuple[list,
 def register(app: Dash) -> None:
     app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"))(page_for)
     register_wall(app)
+    manager_callbacks.register(app)
 
     @app.callback(Output(ids.DEMO_STATUS, "children"), Output(ids.DEMO_ERROR, "children"),
                   [Input(button, "n_clicks") for button in ACTIONS],

@@ -20,7 +20,6 @@ from flask import request
 from flask_socketio import SocketIO, join_room
 
 from dashboard import wallview
-from dashboard.access import credential_of, may_open
 from layouts.i18n import LANGS, pick
 
 log = logging.getLogger(__name__)
@@ -40,7 +39,6 @@ class WallEmitter:
         self._slow_version = -1
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="wall-emitter", daemon=True)
-        socketio.on_event("connect", self.on_connect)
 
     def start(self) -> "WallEmitter":
         self._thread.start()
@@ -51,13 +49,12 @@ class WallEmitter:
         if self._thread.is_alive():
             self._thread.join(5)
 
-    def on_connect(self, auth=None):
-        if not may_open(credential_of(request, self.svc), "/"):
-            return False  # the wall's room is for the display token and managers
+    def join(self, sid: str) -> None:
+        """A screen connected (dashboard/sockets.py checked its credential): the latest of each."""
         lang = pick(request.args.get("lang"))
         join_room(f"wall:{lang}")
         for event in ("slow", "fast", "heartbeat"):
-            self.socketio.emit(event, self.build(event, lang), to=request.sid)
+            self.socketio.emit(event, self.build(event, lang), to=sid)
 
     def build(self, event: str, lang: str) -> dict:
         """The latest update of this kind sent to the screens, or a fresh one before the first."""

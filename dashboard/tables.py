@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-BOX_COLUMNS = ["number", "direction", "stage", "since", "waiting_on", "late", "delay_hours"]
+BOX_COLUMNS = ["number", "direction", "stage", "since", "hours_in_stage", "sla", "waiting_on", "late", "delay_hours"]
 
 
 def vessel_box_table(boxes: list[dict]) -> pd.DataFrame:
@@ -12,5 +12,6 @@ def vessel_box_table(boxes: list[dict]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(boxes, columns=BOX_COLUMNS)
     if frame.empty:
         return frame
-    return frame.sort_values(["delay_hours", "number"], ascending=[False, True], kind="stable")
+    frame = frame.sort_values(["delay_hours", "number"], ascending=[False, True], kind="stable")
+    return frame.astype(object).where(frame.notna(), None)  # a missing value is None, never NaN
 

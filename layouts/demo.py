@@ -43,8 +43,3 @@ def demo_layout(scenarios: list[dict], status: dict) -> html.Div:
         html.Div(id=ids.DEMO_ERROR, className="warn"),
         html.Div(id=ids.DEMO_STATUS, children=status_lines(status)),
     ])
-
-
-def not_found_layout(path: str) -> html.Div:
-    return html.Div(className="home", children=[html.H1("Not found"), html.P(["No page at ", html.Code(path)]),
-                                                html.A("Back to the start", href="/")])

@@ -8,6 +8,8 @@ from datetime import datetime
 from babel.dates import format_datetime, format_time
 from babel.numbers import format_decimal, format_percent
 
+from layouts.i18n_manager import MANAGER_TEXT
+
 LANGS = ("zh", "en")
 LOCALES = {"zh": "zh_CN", "en": "en_US"}
 
@@ -72,6 +74,7 @@ TEXT = {
     "sla_ok": ("正常", "on time"), "sla_warn": ("接近时限", "near SLA"), "sla_late": ("超时", "late"),
     "planned": ("计划", "planned"), "actual": ("实际", "actual"),
 }
+TEXT.update(MANAGER_TEXT)
 
 
 def text(key: str, lang: str, **values) -> str:
@@ -80,6 +83,13 @@ def text(key: str, lang: str, **values) -> str:
         return key
     template = pair[0] if lang == "zh" else pair[1]
     return template.format(**values) if values else template
+
+
+def stage_name(stage: str | None, lang: str) -> str:
+    """A box's stage; the two final ones without the wall's "(24 h)"."""
+    if not stage:
+        return "—"
+    return text(f"done_{stage}" if stage in ("gated_out", "loaded") else f"stage_{stage}", lang)
 
 
 def number(value: float | int | None, lang: str, digits: int = 0) -> str:
@@ -109,3 +119,23 @@ def short_time(moment: datetime, lang: str) -> str:
 
 def pick(lang: str | None) -> str:
     return lang if lang in LANGS else "zh"
+
+
+def stamp(text_time: str | None, lang: str) -> str:
+    """An RFC 3339 time (already in the port's zone) as the pages show it: `2026-11-27 08:05`."""
+    if not text_time:
+        return "—"
+    return format_datetime(datetime.fromisoformat(text_time), "yyyy-MM-dd HH:mm", locale=LOCALES[lang])
+
+
+def duration(seconds: float | None, lang: str) -> str:
+    """A span as days, hours and minutes: `1 d 2 h 05 min` / `1天2时05分`."""
+    if seconds is None:
+        return "—"
+    minutes = int(round(abs(seconds) / 60))
+    days, rest = divmod(minutes, 1440)
+    hours, minutes = divmod(rest, 60)
+    units = ("天", "时", "分") if lang == "zh" else (" d ", " h ", " min")
+    parts = ([f"{days}{units[0]}"] if days else []) + ([f"{hours}{units[1]}"] if days or hours else [])
+    text_span = "".join(parts) + (f"{minutes:02d}" if parts else f"{minutes}") + units[2]
+    return ("−" if seconds < 0 else "") + text_span.strip()

@@ -8,9 +8,8 @@ from flask import Blueprint, Response, request
 
 from dashboard.api.ingest import error_response, json_response, service
 from dashboard.history import KEEP_DAYS
+from dashboard import reports
 from dashboard.state.timeline import iso
-from dashboard.tables import vessel_box_table
-from feeds.identifiers import check_container, check_imo, suggest_container
 
 bp = Blueprint("read", __name__)
 
@@ -42,43 +41,36 @@ def kpi_history() -> Response:
 
 @bp.get("/api/v1/vessels")
 def vessels() -> Response:
-    svc = service()
-    delayed_only = request.args.get("delayed") in ("1", "true", "yes")
-    with svc.store.lock:
-        rows = svc.store.state.vessel_list(svc.port_now())
-    if delayed_only:
-        rows = [row for row in rows if row["delayed"]]
+    rows = reports.vessel_list(service(), delayed_only=request.args.get("delayed") in ("1", "true", "yes"))
     return json_response({"vessels": rows, "count": len(rows)}, 200)
 
 
 @bp.get("/api/v1/vessels/<imo>")
 def vessel(imo: str) -> Response:
-    svc = service()
-    canonical, problem = check_imo(imo[:32])
-    if problem:
-        return error_response(400, "bad_imo", f"{imo[:32]!r}: {problem}")
-    with svc.store.lock:
-        now = svc.port_now()
-        view = svc.store.state.vessel(canonical, now)
-    if view is None:
-        return error_response(404, "unknown_vessel", f"no call of IMO {canonical} is known")
-    view["boxes"] = vessel_box_table(view["boxes"]).to_dict("records")
-    return json_response(view, 200)
+    return _report(reports.vessel_report, imo)
 
 
 @bp.get("/api/v1/containers/<number>")
 def container(number: str) -> Response:
-    svc = service()
-    canonical, problem = check_container(number[:32])
-    if problem:
-        suggestion = suggest_container(number[:32])
-        return error_response(400, "bad_container", f"{number[:32]!r}: {problem}",
-                              [{"suggestion": suggestion}] if suggestion else None)
-    with svc.store.lock:
-        view = svc.store.state.container(canonical, svc.port_now())
-    if view is None:
-        return error_response(404, "unknown_container", f"container {canonical} has not been seen")
-    return json_response(view, 200)
+    return _report(reports.container_report, number)
+
+
+@bp.get("/api/v1/search")
+def search() -> Response:
+    return json_response(reports.search_report(service(), request.args.get("q", "")), 200)
+
+
+@bp.get("/api/v1/feeds")
+def feeds() -> Response:
+    return json_response(reports.feeds_report(service()), 200)
+
+
+def _report(build, key: str) -> Response:
+    try:
+        return json_response(build(service(), key), 200)
+    except reports.NotFound as missing:
+        details = [{"suggestion": missing.suggestion}] if missing.suggestion else None
+        return error_response(missing.status, missing.error, missing.problem, details)
 
 
 @bp.after_request

@@ -10,6 +10,7 @@ from dashboard.state.boxes import DONE, PARTY
 from feeds.profile import STAGE_PARTIES
 
 HOUR = 3600.0
+WARN_SHARE = 0.75  # a box that has used three quarters of its stage's SLA is shown as near it
 
 
 def sla_start(state, box, since: float) -> float | None:
@@ -18,6 +19,19 @@ def sla_start(state, box, since: float) -> float | None:
         return since
     call = state.call_of(box)
     return None if call is None else call.berthed
+
+
+def sla_status(state, box, now: float) -> str | None:
+    """"late" past the stage's SLA, "warn" past WARN_SHARE of it, "ok" before; None when the
+    visit is over or the stage has no SLA."""
+    if not box.in_port:
+        return None
+    limit = state.profile.sla_hours.get(box.direction or "", {}).get(box.stage or "")
+    start = sla_start(state, box, box.since)
+    if limit is None or start is None:
+        return None if limit is None else "ok"
+    used = (now - start) / (limit * HOUR) if limit else float("inf")
+    return "late" if used > 1 else "warn" if used > WARN_SHARE else "ok"
 
 
 def stage_dwell(state, now: float) -> dict:

@@ -55,7 +55,7 @@ class FeedHealth:
 
 
 class PortState:
-    SNAPSHOT_VERSION = 2
+    SNAPSHOT_VERSION = 3
 
     def __init__(self, profile: PortProfile):
         self.profile = profile
@@ -68,6 +68,7 @@ class PortState:
         self.calls_by_imo: dict[str, list[VesselCall]] = defaultdict(list)
         self.seen: set[int] = set()  # digests of every (source, id) applied
         self.voyageless: dict[str, list[tuple]] = defaultdict(list)  # IMO → vessel events without voyage
+        self.declarations: dict[str, str] = {}  # customs declaration → the container it covers
         self.stage_members: dict[tuple[str, str], dict[BoxVisit, float]] = defaultdict(dict)
         self.import_done = KeyedWindow()    # import visits by gate-out time
         self.export_released = KeyedWindow()  # export visits by release time
@@ -164,6 +165,9 @@ class PortState:
     def _apply_box(self, event: dict, t: float) -> None:
         number = event["container"]
         call = self._call(event["vessel"], event.get("voyage")).key if event.get("vessel") else None
+        declaration = (event.get("data") or {}).get("declaration")
+        if isinstance(declaration, str):
+            self.declarations[declaration] = number
         self._place(self.boxes.setdefault(number, []), number, make_entry(event, t, call))
 
     def _place(self, visits: list[BoxVisit], number: str, entry: tuple) -> None:

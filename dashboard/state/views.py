@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboard.state.boxes import BoxVisit
 from dashboard.state.calls import VesselCall
-from dashboard.state.delays import delayed_calls, late_boxes, sla_start
+from dashboard.state.delays import delayed_calls, late_boxes, sla_status
 from dashboard.state.timeline import entry_view, iso
 
 NEXT_STEP = {  # stage → (what happens next, who owns it)
@@ -23,14 +23,14 @@ def box_view(state, box: BoxVisit, now: float, *, visits: int = 1) -> dict:
     if next_step and box.held:
         next_step = ("customs.released", "customs")
     call = state.call_of(box)
-    start = sla_start(state, box, box.since) if box.in_port else None
-    sla = state.profile.sla_hours.get(box.direction or "", {}).get(box.stage or "")
+    sla = sla_status(state, box, now)
     return {
         "number": box.number, "direction": box.direction, "stage": box.stage, "since": iso(box.since, zone),
         "hours_in_stage": (now - box.since) / 3600 if box.in_port else None,
         "waiting_on": box.waiting_on, "held": box.held, "diverted": box.diverted, "moves": box.moves,
-        "late": bool(start is not None and sla is not None and now - start > sla * 3600),
-        "vessel": call.imo if call else None, "voyage": call.voyage if call else None,
+        "late": sla == "late", "sla": sla,
+        "vessel": call.imo if call else None, "vessel_name": call.name if call else None,
+        "voyage": call.voyage if call else None,
         "next": {"type": next_step[0], "owner": next_step[1]} if next_step else None,
         "expected": {kind: iso(t, zone) for kind, t in (box.expected or {}).items()},
         "visits": visits,
@@ -57,12 +57,19 @@ def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True,
     if with_boxes:
         boxes = state.boxes_of(call)
         late = {box: hours for box, hours in late if box in boxes}
-        view["boxes"] = [{"number": box.number, "direction": box.direction, "stage": box.stage,
-                          "since": iso(box.since, zone), "waiting_on": box.waiting_on,
-                          "late": box in late, "delay_hours": late.get(box, 0.0)}
+        view["boxes"] = [box_row(state, box, now, late.get(box, 0.0))
                          for box in sorted(boxes, key=lambda b: (b.number, b.start))]
         view["bottleneck"] = _bottleneck(late)
     return view
+
+
+def box_row(state, box: BoxVisit, now: float, delay_hours: float) -> dict:
+    """One row of a call's box table."""
+    return {"number": box.number, "direction": box.direction, "stage": box.stage,
+            "since": iso(box.since, state.profile.timezone),
+            "hours_in_stage": (now - box.since) / 3600 if box.in_port else None,
+            "sla": sla_status(state, box, now), "waiting_on": box.waiting_on,
+            "late": delay_hours > 0, "delay_hours": delay_hours}
 
 
 def _hours_in_port(call: VesselCall, now: float) -> float | None:

@@ -1,0 +1,83 @@
+"""Which page a path is, built from the service's reports for the caller's credential.
+
+The HTTP hook (dashboard/access.py) already sent callers without the right credential to the
+login; the router asks again (`may_open`), because the page router is itself a callback anyone
+holding the display token can call with any path.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs
+
+from dash import html
+from flask import current_app, g
+from flask_wtf.csrf import generate_csrf
+
+from dashboard import reports
+from dashboard.access import may_open
+from layouts.container import container_page
+from layouts.demo import demo_layout
+from layouts.feeds import feeds_page
+from layouts.i18n import pick, text
+from layouts.manager import manager_frame, message_page
+from layouts.vessels import vessel_list_page, vessel_page
+from layouts.wall import wall_layout
+
+VESSEL_PATH = re.compile(r"/vessels/([^/]{1,40})")
+CONTAINER_PATH = re.compile(r"/containers/([^/]{1,40})")
+
+
+def page_for(path: str | None, search: str | None = None):
+    """The page at `path`, seeded from the service's state when it is served."""
+    path = path or "/"
+    query = parse_qs((search or "").lstrip("?"))
+    lang = pick(query.get("lang", ["zh"])[0])
+    credential = g.credential
+    if not may_open(credential, path):
+        return message_page(text("not_allowed", lang), path)
+    if path == "/":
+        return wall_page(lang, query.get("rotate", ["0"])[0])
+    return manager_frame(lang, path, credential.name or "", generate_csrf(), manager_body(path, query, lang))
+
+
+def wall_page(lang: str, rotate: str):
+    svc, emitter = current_app.extensions["portpulse"], current_app.extensions["portpulse_emitter"]
+    return wall_layout(svc.profile.name[lang], lang, emitter.build("fast", lang), emitter.build("slow", lang),
+                       int(rotate) if rotate.isdigit() else None)
+
+
+def manager_body(path: str, query: dict, lang: str):
+    svc = current_app.extensions["portpulse"]
+    try:
+        if path == "/vessels":
+            delayed = query.get("delayed", ["0"])[0] in ("1", "true", "yes")
+            return vessel_list_page(reports.vessel_list(svc), lang, delayed)
+        if match := VESSEL_PATH.fullmatch(path):
+            return vessel_page(reports.vessel_report(svc, match.group(1)), lang)
+        if match := CONTAINER_PATH.fullmatch(path):
+            return container_page(reports.container_report(svc, match.group(1)), lang)
+    except reports.NotFound as missing:
+        return not_found(missing, lang)
+    if path == "/feeds":
+        return feeds_page(reports.feeds_report(svc), lang)
+    if path == "/demo":
+        return demo_page(lang)
+    return message_page(text("not_found", lang), path)
+
+
+def not_found(missing: reports.NotFound, lang: str):
+    body = [html.H1(text("not_found", lang)), html.P(missing.problem)]
+    if missing.suggestion:
+        body.append(html.P([text("did_you_mean", lang), " ",
+                            html.A(missing.suggestion, href=f"/containers/{missing.suggestion}?lang={lang}",
+                                   className="suggestion"), "?"]))
+    return html.Div(body, className="message")
+
+
+def demo_page(lang: str):
+    demo = current_app.extensions.get("portpulse_demo")
+    if demo is None:
+        return message_page(text("no_demo", lang), "This service runs on live partner data only.")
+    scenarios = [{"name": item["name"], "title": item["title"][lang]} for item in demo.scenarios()]
+    return demo_layout(scenarios, demo.status())
