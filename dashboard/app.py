@@ -35,7 +35,7 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
     auth.configure_sessions(server, config)
     server.before_request(lambda: access.check_request(svc, ingest.error_response))
     limiter = server.extensions["portpulse_limiter"] = make_limiter(server, config)
-    limiter.limit(auth.LOGIN_LIMIT, methods=["POST"])(auth.bp)
+    limiter.limit(auth.LOGIN_LIMIT, methods=["POST"], deduct_when=auth.failed_login)(auth.bp)
     server.register_blueprint(auth.bp)
     server.register_blueprint(ingest.bp)
     server.register_blueprint(health.bp)

@@ -16,7 +16,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Blueprint, Flask, Response, current_app, redirect, request, session
-from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from flask_wtf.csrf import generate_csrf, validate_csrf
+from wtforms.validators import ValidationError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.access import password_fingerprint, safe_next
@@ -25,7 +26,7 @@ from layouts.login import login_page
 
 log = logging.getLogger(__name__)
 
-LOGIN_LIMIT = "10 per minute"  # failed or not, per client address: slows guessing to a crawl
+LOGIN_LIMIT = "10 per minute"  # failed logins per client address: slows guessing to a crawl
 WALL_SESSION_DAYS = 30  # a wall screen stays open for weeks
 # checked when the user is unknown, so that a wrong name takes as long as a wrong password
 _NO_SUCH_USER = generate_password_hash(secrets.token_hex(16))
@@ -55,6 +56,11 @@ def stored_secret_key(data_dir: Path) -> str:
         return key
 
 
+def failed_login(response: Response) -> bool:
+    """Only failures count towards the limit: a manager who logs in is never slowed."""
+    return response.status_code != 302
+
+
 def verify_password(users: dict[str, str], name: str, password: str) -> bool:
     hashed = users.get(name)
     matches = check_password_hash(hashed or _NO_SUCH_USER, password)
@@ -69,7 +75,7 @@ def login() -> Response:
         return _form(lang, target)
     try:
         validate_csrf(request.form.get("csrf_token"))
-    except CSRFError:
+    except ValidationError:
         return _form(lang, target, "expired", status=400)
     name, password = request.form.get("username", "").strip(), request.form.get("password", "")
     users = current_app.extensions["portpulse"].config.users
@@ -87,7 +93,7 @@ def login() -> Response:
 def logout() -> Response:
     try:
         validate_csrf(request.form.get("csrf_token"))
-    except CSRFError:
+    except ValidationError:
         return Response("This form has expired: go back and reload the page.", status=400, mimetype="text/plain")
     session.clear()
     return redirect("/login", 302)

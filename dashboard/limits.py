@@ -1,17 +1,29 @@
 """Request limits (flask-limiter), counted in the service's own Redis so that every process of
-one port shares them. Logins are limited per client address; #7 adds limits per partner key."""
+one port shares them. Failed logins are limited per client address."""
 
 from __future__ import annotations
 
-from flask import Flask
-from flask_limiter import Limiter
+from flask import Flask, Response, request
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from dashboard.access import is_api
+from dashboard.api.ingest import error_response
 from feeds.keys import PortKeys
 
 
 def make_limiter(server: Flask, config) -> Limiter:
-    return Limiter(get_remote_address, app=server, storage_uri=config.redis_url,
-                   key_prefix=PortKeys(config.port_id).limits, headers_enabled=True,
-                   strategy="moving-window",
-                   swallow_errors=True)  # Redis away: let requests through rather than fail them
+    limiter = Limiter(get_remote_address, app=server, storage_uri=config.redis_url,
+                      key_prefix=PortKeys(config.port_id).limits, headers_enabled=True,
+                      strategy="moving-window",
+                      swallow_errors=True)  # Redis away: let requests through rather than fail them
+    server.register_error_handler(RateLimitExceeded, too_many)
+    return limiter
+
+
+def too_many(exc: RateLimitExceeded) -> Response:
+    """429, as JSON on the API and as text on pages; flask-limiter adds Retry-After."""
+    message = f"too many requests ({exc.description}): wait and try again"
+    if is_api(request.path):
+        return error_response(429, "rate_limited", message)
+    return Response(message, status=429, mimetype="text/plain")
