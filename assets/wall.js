@@ -55,7 +55,7 @@
       li.className = "alert-vessel";
       li.setAttribute("data-vessel", item.imo);
       var a = document.createElement("a");
-      a.href = "/vessels/" + encodeURIComponent(item.imo);
+      a.href = "/vessels/" + encodeURIComponent(item.imo) + "?lang=" + (document.getElementById("wall").dataset.lang || "zh");
       a.textContent = "⚠ " + item.text;
       li.appendChild(a);
     } else {

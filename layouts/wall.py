@@ -89,7 +89,7 @@ def ticker(items: list[dict]) -> html.Ul:
 def alert_list(items: list[dict], lang: str) -> html.Ul:
     if not items:
         return html.Ul([html.Li(text("no_alerts", lang), className="alert-none")], id=ids.ALERTS)
-    return html.Ul([html.Li(html.A(["⚠ ", i["text"]], href=f"/vessels/{i['imo']}"), className="alert-vessel",
+    return html.Ul([html.Li(html.A(["⚠ ", i["text"]], href=f"/vessels/{i['imo']}?lang={lang}"), className="alert-vessel",
                             **{"data-vessel": i["imo"]}) if i["kind"] == "vessel"
                     else html.Li(["◆ ", i["text"]], className="alert-box", **{"data-container": i["number"]})
                     for i in items], id=ids.ALERTS)
@@ -144,7 +144,8 @@ def wall_layout(port_name: str, lang: str, fast: dict, slow: dict, rotate: int |
             ]),
             html.Div(className="wall-side", children=[
                 html.Div([html.H2(text("ticker", lang)), ticker(fast.get("ticker", []))], className="panel"),
-                html.Div([html.H2(text("alerts", lang)), alert_list(slow.get("alerts", []), lang)], className="panel"),
+                html.Div([html.H2(html.A(text("alerts", lang), href=f"/vessels?delayed=1&lang={lang}", className="alerts-link")),
+                          alert_list(slow.get("alerts", []), lang)], className="panel"),
                 html.Div([html.H2(text("feeds", lang)), feed_table(slow.get("feeds", []))], className="panel page-services"),
                 html.Div([html.H2(text("services", lang)), services_strip(values, lang)],
                          className="panel services-panel page-services"),

@@ -5,6 +5,7 @@ A missing browser fails the run with the way to install it; it never skips."""
 from __future__ import annotations
 
 import shutil
+from urllib.parse import urlencode
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def screenshot(page, name: str) -> Path:
 
 def log_in_page(page, base: str, next_path: str = "/vessels") -> None:
     """Log the browser in through the form, as a manager does; it lands on `next_path`."""
-    page.goto(f"{base}/login?next={next_path}")
+    page.goto(f"{base}/login?" + urlencode({"next": next_path}))
     page.fill("#username", MANAGER)
     page.fill("#password", MANAGER_PASSWORD)
     with page.expect_navigation():
