@@ -24,6 +24,7 @@ import requests
 from feeds.profile import load_profile
 from simulator.generate import run_events
 from simulator.scenario import load_scenario
+from tests.helpers import log_in
 from tests.process import ServiceProcess
 
 
@@ -48,7 +49,10 @@ def live(minutes: float) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         service = ServiceProcess(Path(tmp), args=()).start()
         try:
-            requests.post(service.base + "/api/v1/demo", json={"action": "speed", "speed": 600}, timeout=30)
+            manager = requests.Session()  # the demo's commands are a manager's
+            log_in(manager, service.base).raise_for_status()
+            manager.post(service.base + "/api/v1/demo", json={"action": "speed", "speed": 600},
+                         timeout=30).raise_for_status()
             while service.health()["demo"]["warming_up"]:
                 time.sleep(1)
             samples, end = [], time.monotonic() + minutes * 60

@@ -30,7 +30,7 @@ from feeds.events import validate_event
 from feeds.keys import PortKeys
 from feeds.profile import load_profile
 from feeds.publisher import Publisher
-from tests.helpers import container_number
+from tests.helpers import ACCESS_CONFIG, container_number, read_auth
 from tests.process import ServiceProcess
 
 PROFILE = load_profile("xiamen")
@@ -82,7 +82,7 @@ def memory_per_box(events: list[dict]) -> tuple[float, int, PortState]:
 
 
 def api_latency(state: PortState, rounds: int) -> dict:
-    app = create_app(Config(redis_url="redis://127.0.0.1:1/0", clock="event"), start=False)
+    app = create_app(Config(redis_url="redis://127.0.0.1:1/0", clock="event", **ACCESS_CONFIG), start=False)
     app.server.extensions["portpulse"].store.state = state
     app.server.extensions["portpulse"].publisher.rejects_by_source = lambda: {}  # no Redis here
     client = app.server.test_client()
@@ -91,7 +91,7 @@ def api_latency(state: PortState, rounds: int) -> dict:
         samples = []
         for _ in range(rounds):
             started = time.perf_counter()
-            response = client.get(url)
+            response = client.get(url, headers=read_auth())
             samples.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.data[:200]
         timings[name] = round(statistics.median(samples), 1)

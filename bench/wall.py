@@ -27,8 +27,8 @@ import redis
 from playwright.sync_api import sync_playwright
 
 from feeds.publisher import Publisher
-from tests.e2e.conftest import CHROMIUM_ARGS
-from tests.helpers import container_number
+from tests.e2e.conftest import CHROMIUM_ARGS, open_wall
+from tests.helpers import container_number, log_in
 from tests.process import ServiceProcess
 
 OBSERVER = """() => { window.__seen = {}; new MutationObserver(() => {
@@ -73,7 +73,7 @@ def latency(samples: int, walls: int) -> dict:
         try:
             publisher = Publisher(redis.Redis.from_url(service.redis_record()["url"]), "xiamen")
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
-            page.goto(service.base + "/")
+            open_wall(page, service.base)  # the display token, as a wall screen starts
             page.wait_for_selector("#ticker", state="attached")
             page.evaluate(OBSERVER)
             threading.Thread(target=background_load, args=(publisher, stop), daemon=True).start()
@@ -90,8 +90,8 @@ def latency(samples: int, walls: int) -> dict:
             delays = sorted(seen[i] - sent[i] for i in sent if i in seen)
             cpu_one = cpu_share(service.process.pid)
             others = [browser.new_page() for _ in range(walls - 1)]
-            for other in others:
-                other.goto(service.base + "/")
+            for other in others:  # each page is a browser context of its own: each opens with the token
+                open_wall(other, service.base)
             time.sleep(3)
             cpu_many = cpu_share(service.process.pid)
         finally:
@@ -111,9 +111,12 @@ def heap(minutes: float) -> dict:
                                              args=CHROMIUM_ARGS + ["--enable-precise-memory-info"])
         try:
             import requests
-            requests.post(service.base + "/api/v1/demo", json={"action": "speed", "speed": 600}, timeout=30)
+            manager = requests.Session()  # the demo's commands are a manager's
+            log_in(manager, service.base).raise_for_status()
+            manager.post(service.base + "/api/v1/demo", json={"action": "speed", "speed": 600},
+                         timeout=30).raise_for_status()
             page = browser.new_page(viewport={"width": 1920, "height": 1080})
-            page.goto(service.base + "/")
+            open_wall(page, service.base)
             page.wait_for_selector("#ticker", state="attached")
             readings, end = [], time.monotonic() + minutes * 60
             while time.monotonic() < end:

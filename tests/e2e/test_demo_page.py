@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from layouts import ids
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import log_in_page, screenshot
 from tests.helpers import wait_for
 
 
@@ -16,7 +16,7 @@ def demo_service(tmp_path, start_service):
 
 def test_demo_page_pauses_and_resumes_the_running_demo(demo_service, page):
     wait_for(lambda: not demo_service.health()["demo"]["warming_up"], timeout=90, what="the warm-up")
-    page.goto(demo_service.base + "/demo")
+    log_in_page(page, demo_service.base, "/demo")
     page.wait_for_selector(f"#{ids.DEMO_STATUS}")
     assert "normal" in page.inner_text(f"#{ids.DEMO_STATUS}")
     page.click(f"#{ids.DEMO_PAUSE}")
@@ -30,7 +30,7 @@ def test_demo_page_pauses_and_resumes_the_running_demo(demo_service, page):
 
 
 def test_demo_page_on_a_live_only_service_says_so(service, page):
-    page.goto(service.base + "/demo")
+    log_in_page(page, service.base, "/demo")
     page.wait_for_selector("h1")
     assert page.inner_text("h1") == "No demo"
     assert page.console_errors == []

@@ -10,7 +10,7 @@ import requests
 
 from feeds.embedded import EmbeddedRedis, terminate
 from layouts import ids
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import open_wall as open_wall_with_token, screenshot
 from tests.helpers import auth, container_number, wait_for
 
 
@@ -25,7 +25,7 @@ def gate_in(n: int, event_id: str) -> dict:
 
 def open_wall(page, service, query: str = "", size=(1920, 1080)):
     page.set_viewport_size({"width": size[0], "height": size[1]})
-    page.goto(f"{service.base}/{query}")
+    open_wall_with_token(page, service.base, query)
     page.wait_for_selector(f"#{ids.TICKER}", state="attached")
     page.wait_for_function("document.querySelector('#live-badge') !== null")
 

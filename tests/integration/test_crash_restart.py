@@ -17,7 +17,7 @@ from feeds.events import validate_event
 from feeds.keys import PortKeys
 from feeds.profile import load_profile
 from feeds.publisher import Publisher
-from tests.helpers import wait_for
+from tests.helpers import read_auth, wait_for
 
 
 def reference_state(client: redis.Redis, port_id: str) -> PortState:
@@ -64,13 +64,15 @@ def test_kill_9_at_random_moments_then_restart_gives_the_state_of_the_whole_log(
 
     reference = reference_state(client, port_id)
     now = reference.clock_now()
-    served = requests.get(service.base + "/api/v1/kpis", timeout=30).json()
+    served = requests.get(service.base + "/api/v1/kpis", headers=read_auth(), timeout=30).json()
     assert comparable(served) == comparable(reference.kpis(now))
     for number in sorted({e["container"] for e in events if "container" in e})[::37]:
-        served_box = requests.get(f"{service.base}/api/v1/containers/{number}", timeout=30).json()
+        served_box = requests.get(f"{service.base}/api/v1/containers/{number}", headers=read_auth(),
+                                  timeout=30).json()
         assert served_box == orjson.loads(orjson.dumps(reference.container(number, now))), number
     for imo in sorted({e["vessel"] for e in events if e["type"] == "vessel.berthed"}):
-        served_call = requests.get(f"{service.base}/api/v1/vessels/{imo}", timeout=30).json()
+        served_call = requests.get(f"{service.base}/api/v1/vessels/{imo}", headers=read_auth(),
+                                   timeout=30).json()
         expected = reference.vessel(imo, now)
         by_number = sorted(served_call.pop("boxes"), key=lambda b: (b["number"], b["since"] or ""))
         assert by_number == orjson.loads(orjson.dumps(expected.pop("boxes"))), imo  # API: late first

@@ -12,18 +12,35 @@ import requests
 from dashboard.state.port import PortState
 from feeds.keys import PortKeys
 from feeds.publisher import Publisher
-from tests.helpers import gate_event, wait_for
+from tests.helpers import gate_event, log_in, read_auth, wait_for
 from tests.process import ROOT
 
 DEMO_ENV = {"DP_DEMO_BOXES_PER_DAY": "3000"}
 
 
 def status(service) -> dict:
-    return requests.get(service.base + "/api/v1/demo", timeout=10).json()
+    return requests.get(service.base + "/api/v1/demo", headers=read_auth(), timeout=10).json()
+
+
+def read(service, path: str) -> dict:
+    return requests.get(service.base + path, headers=read_auth(), timeout=10).json()
+
+
+MANAGERS: dict[str, requests.Session] = {}  # service address → a logged-in session
+
+
+def manager(service) -> requests.Session:
+    """A manager's session (one login per service): the demo's commands are theirs."""
+    if service.base not in MANAGERS:
+        session = requests.Session()
+        answer = log_in(session, service.base)
+        assert [r.status_code for r in answer.history] == [302], answer.text[:200]  # logged in: sent on
+        MANAGERS[service.base] = session
+    return MANAGERS[service.base]
 
 
 def command(service, **body) -> requests.Response:
-    return requests.post(service.base + "/api/v1/demo", json=body, timeout=30)
+    return manager(service).post(service.base + "/api/v1/demo", json=body, timeout=30)
 
 
 def test_default_service_runs_the_demo_and_shows_a_living_port(tmp_path, start_service):
@@ -32,9 +49,9 @@ def test_default_service_runs_the_demo_and_shows_a_living_port(tmp_path, start_s
     health = service.health()
     assert health["port_id"] == "demo" and health["clock"] == "event"
     assert health["demo"]["scenario"] == "normal" and health["demo"]["speed"] == 60
-    wait_for(lambda: requests.get(service.base + "/api/v1/vessels", timeout=10).json()["count"] > 0,
+    wait_for(lambda: read(service, "/api/v1/vessels")["count"] > 0,
              timeout=60, what="vessels in the read API")
-    kpis = requests.get(service.base + "/api/v1/kpis", timeout=10).json()
+    kpis = read(service, "/api/v1/kpis")
     assert kpis["containers"]["in_port"] > 0
 
 
@@ -76,7 +93,7 @@ def test_reset_clears_the_demo_namespace_alone_and_the_state(tmp_path, start_ser
     wait_for(lambda: service.health()["events_applied"] > 100, timeout=60, what="demo events applied")
     assert command(service, action="reset").json()["running"] is False
     wait_for(lambda: service.health()["events_applied"] == 0, what="an empty state after the reset")
-    assert requests.get(service.base + "/api/v1/vessels", timeout=10).json()["count"] == 0
+    assert read(service, "/api/v1/vessels")["count"] == 0
     assert live.client.xlen(PortKeys("xiamen").events) == 1, "live data must survive a demo reset"
     left = set(live.client.keys("dp:{demo}:*")) - {b"dp:{demo}:snapshot"}
     assert all(key.startswith(b"dp:{demo}:snapshot:") for key in left), left  # at most the empty state's

@@ -9,7 +9,7 @@ import pytest
 from dashboard.app import create_app, service_of, stop_app
 from dashboard.config import Config
 from feeds.embedded import free_port
-from tests.helpers import PARTNER_KEYS, auth, gate_event, wait_for
+from tests.helpers import PARTNER_KEYS, auth, gate_event, read_auth, wait_for
 
 URL = "/api/v1/events"
 
@@ -184,7 +184,7 @@ def test_healthz_reports_counters_and_lag(app, client):
 def test_metrics_expose_the_same_counters_in_prometheus_text(client):
     post(client, [gate_event(1), gate_event(1), gate_event(2, direction="up")])
     wait_for(lambda: applied(client) == 1, what="one event applied")
-    text = client.get("/metrics").get_data(as_text=True)
+    text = client.get("/metrics", headers=read_auth()).get_data(as_text=True)
     assert "dp_events_applied_total 1.0" in text
     assert "dp_duplicates_total 1.0" in text
     assert "dp_events_rejected_total 1.0" in text

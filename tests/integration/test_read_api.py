@@ -7,7 +7,7 @@ import time
 import pytest
 
 from dashboard.app import service_of
-from tests.helpers import BASE_TIME, container_number, wait_for
+from tests.helpers import BASE_TIME, container_number, read_auth, wait_for
 
 VESSEL = "9321483"
 
@@ -48,9 +48,16 @@ def config(config):
     return config.replace(clock="event")  # the port clock is the latest event: exact figures
 
 
-def test_kpis_give_exact_clearance_and_counts(app, client):
+@pytest.fixture
+def reader(client):
+    """A reader's client: every request carries the read key."""
+    client.environ_base["HTTP_AUTHORIZATION"] = read_auth()["Authorization"]
+    return client
+
+
+def test_kpis_give_exact_clearance_and_counts(app, reader):
     publish_story(app)
-    body = client.get("/api/v1/kpis").json
+    body = reader.get("/api/v1/kpis").json
     assert body["now"] == at(6)
     assert body["clearance_hours"]["import"] == {"median": 4.0, "p90": 4.8, "n": 2, "baseline": 34.91,
                                                  "change_pct": pytest.approx((4.0 - 34.91) / 34.91 * 100)}
@@ -61,54 +68,54 @@ def test_kpis_give_exact_clearance_and_counts(app, client):
     assert body["feeds"]["trucking.x"]["events"] == 2
 
 
-def test_vessel_list_and_delayed_filter(app, client):
+def test_vessel_list_and_delayed_filter(app, reader):
     publish_story(app)
-    rows = client.get("/api/v1/vessels").json["vessels"]
+    rows = reader.get("/api/v1/vessels").json["vessels"]
     assert [(r["imo"], r["status"], r["delayed"]) for r in rows] == [(VESSEL, "at_berth", False)]
-    assert client.get("/api/v1/vessels?delayed=1").json == {"vessels": [], "count": 0}
+    assert reader.get("/api/v1/vessels?delayed=1").json == {"vessels": [], "count": 0}
 
 
-def test_vessel_detail_lists_its_boxes_late_ones_first(app, client):
+def test_vessel_detail_lists_its_boxes_late_ones_first(app, reader):
     publish_story(app)
-    body = client.get(f"/api/v1/vessels/{VESSEL}").json
+    body = reader.get(f"/api/v1/vessels/{VESSEL}").json
     assert body["name"] == "Emma Maersk" and body["berth"] == "HT-1"
     assert body["progress"]["discharged"] == 3
     assert [b["number"] for b in body["boxes"]] == [container_number(n) for n in (1, 2, 3)]
 
 
-def test_unknown_vessel_is_404_and_malformed_imo_400(client):
-    assert client.get("/api/v1/vessels/1234567").status_code == 404
-    response = client.get("/api/v1/vessels/1234568")
+def test_unknown_vessel_is_404_and_malformed_imo_400(reader):
+    assert reader.get("/api/v1/vessels/1234567").status_code == 404
+    response = reader.get("/api/v1/vessels/1234568")
     assert response.status_code == 400 and "check digit" in response.json["message"]
 
 
-def test_container_timeline_in_time_order_with_stage_and_owner(app, client):
+def test_container_timeline_in_time_order_with_stage_and_owner(app, reader):
     publish_story(app)
-    body = client.get(f"/api/v1/containers/{container_number(3)}").json
+    body = reader.get(f"/api/v1/containers/{container_number(3)}").json
     assert body["stage"] == "awaiting_pickup" and body["waiting_on"] == "trucking"
     assert body["next"] == {"type": "gate.out", "owner": "trucking"}
     assert [e["id"] for e in body["timeline"]] == ["disc-3", "rel-3"]
     assert body["since"] == at(2.5)
 
 
-def test_container_with_wrong_check_digit_gets_400_with_the_fix(client):
+def test_container_with_wrong_check_digit_gets_400_with_the_fix(reader):
     good = container_number(7)
     bad = good[:-1] + str((int(good[-1]) + 1) % 10)
-    response = client.get(f"/api/v1/containers/{bad}")
+    response = reader.get(f"/api/v1/containers/{bad}")
     assert response.status_code == 400
     assert response.json["details"] == [{"suggestion": good}]
-    assert client.get(f"/api/v1/containers/{good}").status_code == 404
+    assert reader.get(f"/api/v1/containers/{good}").status_code == 404
 
 
-def test_kpi_history_is_kept_hourly_in_redis(app, client):
+def test_kpi_history_is_kept_hourly_in_redis(app, reader):
     publish_story(app)
     service_of(app).record_history()
-    body = client.get("/api/v1/kpis/history?metric=clearance_hours.import.median&days=7").json
+    body = reader.get("/api/v1/kpis/history?metric=clearance_hours.import.median&days=7").json
     assert body["points"] == [{"hour": at(6), "value": 4.0}]
-    assert client.get("/api/v1/kpis/history?metric=nope&days=7").status_code == 400
-    assert client.get("/api/v1/kpis/history?metric=clearance_hours.import.median&days=0").status_code == 400
+    assert reader.get("/api/v1/kpis/history?metric=nope&days=7").status_code == 400
+    assert reader.get("/api/v1/kpis/history?metric=clearance_hours.import.median&days=0").status_code == 400
 
 
-def test_read_api_answers_are_not_cached_by_clients(client):
-    assert client.get("/api/v1/kpis").headers["Cache-Control"] == "no-store"
-    assert time.time() - float(client.get("/api/v1/kpis").headers["X-Generated-At"]) < 60
+def test_read_api_answers_are_not_cached_by_clients(reader):
+    assert reader.get("/api/v1/kpis").headers["Cache-Control"] == "no-store"
+    assert time.time() - float(reader.get("/api/v1/kpis").headers["X-Generated-At"]) < 60

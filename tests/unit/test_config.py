@@ -27,6 +27,10 @@ DEFAULTS = {
     "demo_scenario": "normal",
     "demo_speed": 60.0,
     "demo_boxes_per_day": 30_000,
+    "users": {},
+    "read_keys": (),
+    "wall_token": None,
+    "secret_key": None,
 }
 
 # (variable, text in the environment, attribute, value expected)
@@ -44,6 +48,10 @@ VARIABLES = [
     ("DP_CLOCK", "event", "clock", "event"),
     ("DP_PROFILE", "ningbo", "profile", "ningbo"),
     ("DP_DEMO_BOXES_PER_DAY", "2000", "demo_boxes_per_day", 2000),
+    ("DP_USERS", "ops=scrypt:32768:8:1$salt$hash", "users", {"ops": "scrypt:32768:8:1$salt$hash"}),
+    ("DP_READ_KEYS", "reader-1, reader-2", "read_keys", ("reader-1", "reader-2")),
+    ("DP_WALL_TOKEN", "wall-token", "wall_token", "wall-token"),
+    ("DP_SECRET_KEY", "signing-key", "secret_key", "signing-key"),
 ]
 INT_VARIABLES = [v for v, _, attr, _ in VARIABLES if isinstance(DEFAULTS[attr], int)]
 
