@@ -30,7 +30,7 @@ def test_demo_page_pauses_and_resumes_the_running_demo(demo_service, page):
 
 
 def test_demo_page_on_a_live_only_service_says_so(service, page):
-    log_in_page(page, service.base, "/demo")
+    log_in_page(page, service.base, "/demo?lang=en")
     page.wait_for_selector("h1")
     assert page.inner_text("h1") == "No demo"
     assert page.console_errors == []

@@ -70,7 +70,7 @@ def test_delayed_vessel_alerts_link_to_the_drill_down_with_data_vessel():
     alerts = wall.alert_list([{"kind": "vessel", "imo": "9321483", "text": "Emma Maersk delayed"}], "en")
     (item,) = alerts.children
     assert getattr(item, "data-vessel") == "9321483"
-    assert isinstance(item.children, html.A) and item.children.href == "/vessels/9321483"
+    assert isinstance(item.children, html.A) and item.children.href == "/vessels/9321483?lang=en"
 
 
 def test_an_empty_alert_list_says_there_are_no_delays_in_each_language():
