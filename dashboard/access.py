@@ -11,13 +11,19 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import logging
+import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from flask import Request, g, redirect, request, session
 
+from dashboard.config import ConfigError, parse_partner_keys
 from layouts import ids
+
+log = logging.getLogger(__name__)
 
 MANAGER_SESSION_HOURS = 12  # a manager logs in again after this long
 
@@ -49,15 +55,56 @@ def digest(secret: str) -> bytes:
 
 
 class KeyRing:
-    """Bearer key → (kind, name). Keys are kept and compared as digests, in constant time."""
+    """Bearer key → (kind, name). Keys are kept and compared as digests, in constant time.
 
-    def __init__(self, partner_keys: dict[str, str], read_keys: tuple[str, ...] = ()):
-        self._entries = [(digest(key), Kind.PARTNER, source) for source, key in partner_keys.items()]
-        self._entries += [(digest(key), Kind.READ, f"reader-{n + 1}") for n, key in enumerate(read_keys)]
+    Partner keys come from the configuration and, optionally, a keys file (`source=key` lines)
+    that is looked at once a second and re-read when it changed: keys are added and revoked
+    without a restart. A file that cannot be read or parsed leaves the keys as they were.
+    """
+
+    def __init__(self, partner_keys: dict[str, str], read_keys: tuple[str, ...] = (),
+                 keys_file: Path | None = None, check_seconds: float = 1.0):
+        self._configured, self._read_keys = dict(partner_keys), tuple(read_keys)
+        self._file, self._check_seconds = keys_file, check_seconds
+        self._stamp: tuple | None = None
+        self._checked_at = -math.inf
+        self._build({})
+        self._refresh()
+
+    def _build(self, from_file: dict[str, str]) -> None:
+        partners = {**from_file, **self._configured}
+        entries = [(digest(key), Kind.PARTNER, source) for source, key in partners.items()]
+        entries += [(digest(key), Kind.READ, f"reader-{n + 1}") for n, key in enumerate(self._read_keys)]
+        self._entries, self._sources = entries, sorted(partners)
+
+    def _refresh(self) -> None:
+        if self._file is None or time.monotonic() - self._checked_at < self._check_seconds:
+            return
+        self._checked_at = time.monotonic()
+        try:
+            info = self._file.stat()
+            stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
+        except FileNotFoundError:
+            stamp = None
+        if stamp == self._stamp:
+            return
+        try:
+            from_file = parse_partner_keys(self._file.read_text(), origin=str(self._file)) if stamp else {}
+        except (OSError, ConfigError) as exc:
+            log.warning("partner keys file not re-read, the keys stay as they were: %s", exc)
+            return
+        self._stamp = stamp
+        self._build(from_file)
+        log.info("partner keys: %d from %s", len(from_file), self._file)
+
+    def partner_sources(self) -> list[str]:
+        self._refresh()
+        return list(self._sources)
 
     def lookup(self, key: str | None) -> tuple[Kind, str] | None:
         if not key:
             return None
+        self._refresh()
         wanted, found = digest(key), None
         for known, kind, name in self._entries:  # no early exit: the time does not tell which
             if hmac.compare_digest(known, wanted):

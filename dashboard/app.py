@@ -11,10 +11,10 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from dashboard import access, auth, callbacks, demo
-from dashboard.api import export, health, ingest, read
+from dashboard.api import export, health, ingest, partners, read
 from dashboard.config import Config
 from dashboard.emitter import WallEmitter
-from dashboard.limits import make_limiter
+from dashboard.limits import make_limiter, partner_key
 from dashboard.sockets import VesselRooms, register_sockets
 from dashboard.service import PortPulse
 from layouts import ids
@@ -36,8 +36,12 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
     server.before_request(lambda: access.check_request(svc, ingest.error_response))
     limiter = server.extensions["portpulse_limiter"] = make_limiter(server, config)
     limiter.limit(auth.LOGIN_LIMIT, methods=["POST"], deduct_when=auth.failed_login)(auth.bp)
+    partner_limit = limiter.shared_limit(config.partner_rate_limit, scope="partner-api", key_func=partner_key)
+    partner_limit(ingest.bp)
+    partner_limit(partners.bp)
     server.register_blueprint(auth.bp)
     server.register_blueprint(ingest.bp)
+    server.register_blueprint(partners.bp)
     server.register_blueprint(health.bp)
     server.register_blueprint(read.bp)
     server.register_blueprint(export.bp)

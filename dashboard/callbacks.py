@@ -6,7 +6,7 @@ from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 from flask import current_app
 
 from dashboard import manager_callbacks
-from dashboard.pages import page_for
+from dashboard.pages import page_for, query_lang
 from layouts import ids
 from layouts.demo import status_lines
 
@@ -14,7 +14,7 @@ ACTIONS = {ids.DEMO_START: "start", ids.DEMO_PAUSE: "pause", ids.DEMO_RESUME: "r
            ids.DEMO_JUMP: "jump", ids.DEMO_RESET: "reset"}
 
 
-def demo_action(trigger: str | None, scenario: str, speed: float) -> tuple[list, str]:
+def demo_action(trigger: str | None, scenario: str, speed: float, lang: str) -> tuple[list, str]:
     """Run the pressed button's command; → (status lines, error text)."""
     demo = current_app.extensions.get("portpulse_demo")
     if demo is None or trigger not in ACTIONS:
@@ -27,7 +27,7 @@ def demo_action(trigger: str | None, scenario: str, speed: float) -> tuple[list,
             demo.command("speed", speed=speed)
     except (ValueError, TypeError) as exc:
         return no_update, str(exc)
-    return status_lines(demo.status()), ""
+    return status_lines(demo.status(), lang), ""
 
 
 def register(app: Dash) -> None:
@@ -37,10 +37,11 @@ def register(app: Dash) -> None:
 
     @app.callback(Output(ids.DEMO_STATUS, "children"), Output(ids.DEMO_ERROR, "children"),
                   [Input(button, "n_clicks") for button in ACTIONS],
-                  State(ids.DEMO_SCENARIO, "value"), State(ids.DEMO_SPEED, "value"), prevent_initial_call=True)
+                  State(ids.DEMO_SCENARIO, "value"), State(ids.DEMO_SPEED, "value"), State(ids.URL, "search"),
+                  prevent_initial_call=True)
     def on_demo_button(*args):
-        *_, scenario, speed = args
-        return demo_action(ctx.triggered_id, scenario, speed)
+        *_, scenario, speed, search = args
+        return demo_action(ctx.triggered_id, scenario, speed, query_lang(search))
 
 
 def register_wall(app: Dash) -> None:

@@ -8,18 +8,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from limits import parse_many
+
 
 class ConfigError(ValueError):
     """A `DP_*` variable that cannot be understood; the message names it."""
 
 
-def parse_partner_keys(text: str) -> dict[str, str]:
-    """`source=key,source=key` → {source: key}. Empty text gives no partners."""
+def parse_partner_keys(text: str, origin: str = "DP_PARTNER_KEYS") -> dict[str, str]:
+    """`source=key,source=key` (or one per line; `#` starts a comment) → {source: key}."""
     keys: dict[str, str] = {}
-    for item in filter(None, (part.strip() for part in text.split(","))):
+    items = (line.split("#", 1)[0].strip() for part in text.splitlines() for line in part.split(","))
+    for item in filter(None, items):
         source, sep, key = item.partition("=")
         if not sep or not source.strip() or not key.strip():
-            raise ConfigError(f"DP_PARTNER_KEYS: {item!r} is not source=key")
+            raise ConfigError(f"{origin}: {item.partition('=')[0][:40]!r}… is not source=key")
         keys[source.strip()] = key.strip()
     return keys
 
@@ -67,6 +70,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
 
 
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    """A request limit as flask-limiter reads it: `600 per minute`, `10/second`."""
+    raw = env.get(name) or default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a limit such as '600 per minute'") from None
+    return raw
+
+
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
     raw = env.get(name) or default
     if raw not in choices:
@@ -81,6 +94,7 @@ class Config:
     redis_url: str | None = None  # None: run.py starts the embedded valkey-server
     port_id: str = "xiamen"
     partner_keys: dict[str, str] = field(default_factory=dict)  # source → key
+    partner_keys_file: Path | None = None  # more `source=key` lines, re-read when it changes
     data_dir: Path = Path("data")
     host: str = "127.0.0.1"
     http_port: int = 8050
@@ -99,6 +113,7 @@ class Config:
     read_keys: tuple[str, ...] = ()  # bearer keys that read the API and /metrics
     wall_token: str | None = None  # opens the wall (`/?token=…`) and nothing else
     secret_key: str | None = None  # signs session cookies; None: kept in data_dir/secret_key
+    partner_rate_limit: str = "600 per minute"  # requests per partner, across its routes
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -107,6 +122,7 @@ class Config:
             redis_url=env.get("DP_REDIS_URL") or None,
             port_id=env.get("DP_PORT_ID") or cls.port_id,
             partner_keys=parse_partner_keys(env.get("DP_PARTNER_KEYS", "")),
+            partner_keys_file=Path(env["DP_PARTNER_KEYS_FILE"]) if env.get("DP_PARTNER_KEYS_FILE") else None,
             data_dir=Path(env.get("DP_DATA_DIR") or cls.data_dir),
             host=env.get("DP_HOST") or cls.host,
             http_port=_int(env, "DP_HTTP_PORT", cls.http_port),
@@ -120,6 +136,7 @@ class Config:
             read_keys=parse_keys(env.get("DP_READ_KEYS", "")),
             wall_token=env.get("DP_WALL_TOKEN") or None,
             secret_key=env.get("DP_SECRET_KEY") or None,
+            partner_rate_limit=_rate(env, "DP_PARTNER_RATE_LIMIT", cls.partner_rate_limit),
         )
         values.update(overrides)
         return cls(**values)

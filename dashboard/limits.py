@@ -1,15 +1,22 @@
 """Request limits (flask-limiter), counted in the service's own Redis so that every process of
-one port shares them. Failed logins are limited per client address."""
+one port shares them. Failed logins are limited per client address; the partner routes per
+partner (`DP_PARTNER_RATE_LIMIT`, one budget across its routes)."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from dashboard.access import is_api
 from dashboard.api.ingest import error_response
 from feeds.keys import PortKeys
+
+
+def partner_key() -> str:
+    """Partner routes are limited per partner: every key of one partner shares its budget."""
+    credential = getattr(g, "credential", None)
+    return f"partner:{credential.name}" if credential and credential.name else get_remote_address()
 
 
 def make_limiter(server: Flask, config) -> Limiter:

@@ -3,15 +3,13 @@ the feeds. Grids get new `rowData` only: AG Grid keeps the user's sort, filter a
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 from dash import Dash, Input, Output, State, no_update
 from flask import current_app
 
 from dashboard import reports
+from dashboard.pages import query_lang
 from layouts import ids
 from layouts.feeds import partner_rows, reject_list
-from layouts.i18n import pick
 from layouts.manager import search_results
 from layouts.vessels import bottleneck, box_rows, call_timeline, earlier_calls, stage_breakdown, vessel_header, \
     vessel_list_rows
@@ -21,15 +19,11 @@ def _svc():
     return current_app.extensions["portpulse"]
 
 
-def _lang(search: str | None) -> str:
-    return pick(parse_qs((search or "").lstrip("?")).get("lang", ["zh"])[0])
-
-
 def on_search(_submitted, _clicked, query: str | None, search: str | None):
     """One hit: go there. Several: list them. None: say so, or offer the corrected number."""
     if not query or not query.strip():
         return [], no_update
-    lang = _lang(search)
+    lang = query_lang(search)
     result = reports.search_report(_svc(), query)
     if len(result["hits"]) == 1:
         return [], f"{result['hits'][0]['href']}?lang={lang}"
@@ -37,7 +31,7 @@ def on_search(_submitted, _clicked, query: str | None, search: str | None):
 
 
 def refresh_vessel_list(_tick, search: str | None):
-    return vessel_list_rows(reports.vessel_list(_svc()), _lang(search))
+    return vessel_list_rows(reports.vessel_list(_svc()), query_lang(search))
 
 
 def refresh_vessel(_notice, key: dict | None):
@@ -54,7 +48,7 @@ def refresh_vessel(_notice, key: dict | None):
 
 
 def refresh_feeds(_tick, search: str | None):
-    lang = _lang(search)
+    lang = query_lang(search)
     report = reports.feeds_report(_svc())
     return partner_rows(report["partners"], lang), reject_list(report, lang)
 

@@ -28,11 +28,16 @@ VESSEL_PATH = re.compile(r"/vessels/([^/]{1,40})")
 CONTAINER_PATH = re.compile(r"/containers/([^/]{1,40})")
 
 
+def query_lang(search: str | None) -> str:
+    """The page's language from its address's `?lang=` (Chinese unless it says English)."""
+    return pick(parse_qs((search or "").lstrip("?")).get("lang", ["zh"])[0])
+
+
 def page_for(path: str | None, search: str | None = None):
     """The page at `path`, seeded from the service's state when it is served."""
     path = path or "/"
     query = parse_qs((search or "").lstrip("?"))
-    lang = pick(query.get("lang", ["zh"])[0])
+    lang = query_lang(search)
     credential = g.credential
     if not may_open(credential, path):
         return message_page(text("not_allowed", lang), path)
@@ -80,4 +85,4 @@ def demo_page(lang: str):
     if demo is None:
         return message_page(text("no_demo", lang), "This service runs on live partner data only.")
     scenarios = [{"name": item["name"], "title": item["title"][lang]} for item in demo.scenarios()]
-    return demo_layout(scenarios, demo.status())
+    return demo_layout(scenarios, demo.status(), lang)

@@ -68,6 +68,6 @@ def feeds_report(svc) -> dict:
     with svc.store.lock:
         health = feed_health(svc.store.state, time.time(), rejects)
     silent = {"last_event": None, "events": 0, "events_per_minute": 0, "rejects": 0}
-    partners = sorted(set(health) | set(svc.config.partner_keys))
+    partners = sorted(set(health) | set(svc.keys.partner_sources()))
     return {"partners": [{"source": source, **health.get(source, silent)} for source in partners],
             "latest_rejects": latest, "redis": "up" if reachable else "down"}

@@ -32,7 +32,7 @@ class PortPulse:
             config.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout,
             retry=Retry(NoBackoff(), 1))
         self.publisher = Publisher(self.redis, config.port_id, deadletter_max=config.deadletter_max)
-        self.keys = KeyRing(config.partner_keys, config.read_keys)
+        self.keys = KeyRing(config.partner_keys, config.read_keys, config.partner_keys_file)
         self.profile = load_profile(config.profile)
         self.store = StateStore(self.redis, config.redis_url, config.port_id,
                                 retention_hours=config.log_retention_hours,

@@ -30,7 +30,8 @@ EVENT_TYPES = BOX_TYPES | VESSEL_TYPES | SERVICE_TYPES | {
 CLASSIFIERS = ("actual", "estimated", "planned")
 DIRECTIONS = ("import", "export")
 FIELDS = frozenset({"id", "type", "time", "classifier", "source", "container", "vessel",
-                    "voyage", "direction", "data"})
+                    "voyage", "direction", "data", "origin"})
+ORIGINS = ("dcsa",)  # `origin`: the standard an event was mapped from (feeds/dcsa.py)
 MAX_ID_LENGTH = 128
 MAX_AHEAD = timedelta(days=1)
 
@@ -95,6 +96,8 @@ def _check_common(event: dict, errors: list, now: datetime | None, allow_ticks: 
         errors.append(problem("source", "must be a partner name such as terminal.haitian"))
     if event.get("classifier", "actual") not in CLASSIFIERS:
         errors.append(problem("classifier", "must be actual, estimated or planned"))
+    if event.get("origin") is not None and event["origin"] not in ORIGINS:
+        errors.append(problem("origin", "must be dcsa (or left out)"))
 
 
 def _check_number(event: dict, name: str, required: bool, check, errors: list) -> None:
@@ -121,7 +124,7 @@ def _check_identity(event: dict, kind: Any, errors: list) -> None:
     _check_number(event, "vessel", kind in NEEDS_VESSEL, check_imo, errors)
     _check_text(event, "voyage", 32, errors, required=False)
     direction = event.get("direction")
-    if direction is None and needs_box:
+    if direction is None and needs_box and event.get("origin") != "dcsa":  # DCSA carries no direction
         errors.append(problem("direction", "required"))
     elif direction is not None and direction not in DIRECTIONS:
         errors.append(problem("direction", "must be import or export"))

@@ -109,21 +109,23 @@ class Publisher:
         pipe.hincrby(self.keys.rejects, source, 1)
         return pipe.execute()[0].decode()
 
-    def dead_letters(self, count: int = 100, source: str | None = None) -> list[dict]:
-        """The newest dead-letter entries first, decoded; optionally one partner's only."""
-        found = []
-        for entry_id, fields in self.client.xrevrange(self.keys.deadletter, count=count * 10 if source else count):
-            entry = {k.decode(): v for k, v in fields.items()}
-            if source and entry["source"].decode() != source:
-                continue
-            found.append({
-                "id": entry_id.decode(), "source": entry["source"].decode(),
-                "reasons": orjson.loads(entry["reasons"]), "raw": entry["raw"].decode("utf-8", "replace"),
-                "truncated": entry.get("truncated") == b"1", "received": entry["received"].decode(),
-                "status": int(entry["status"]) if "status" in entry else None,
-            })
-            if len(found) == count:
+    def dead_letters(self, count: int = 100, source: str | None = None, *, page: int = 1000) -> list[dict]:
+        """The newest dead-letter entries first, decoded; optionally one partner's only (read
+        page by page back through the whole log until `count` are found)."""
+        found: list[dict] = []
+        upper = "+"
+        while len(found) < count:
+            batch = self.client.xrevrange(self.keys.deadletter, max=upper, count=page if source else count)
+            for entry_id, fields in batch:
+                entry = {k.decode(): v for k, v in fields.items()}
+                if source and entry["source"].decode() != source:
+                    continue
+                found.append(_dead_letter_view(entry_id, entry))
+                if len(found) == count:
+                    break
+            if len(batch) < (page if source else count):
                 break
+            upper = "(" + batch[-1][0].decode()  # exclusive: on before the oldest of this page
         return found
 
     def rejects_by_source(self) -> dict[str, int]:
@@ -132,3 +134,12 @@ class Publisher:
     def ingest_stats(self) -> dict[str, int]:
         raw = self.client.hgetall(self.keys.stats)
         return {k.decode(): int(v) for k, v in raw.items()}
+
+
+def _dead_letter_view(entry_id: bytes, entry: dict) -> dict:
+    return {
+        "id": entry_id.decode(), "source": entry["source"].decode(),
+        "reasons": orjson.loads(entry["reasons"]), "raw": entry["raw"].decode("utf-8", "replace"),
+        "truncated": entry.get("truncated") == b"1", "received": entry["received"].decode(),
+        "status": int(entry["status"]) if "status" in entry else None,
+    }

@@ -5,41 +5,43 @@ from __future__ import annotations
 from dash import dcc, html
 
 from layouts import ids
+from layouts.i18n import number, text
 
 SPEEDS = (1, 10, 60, 600, 3600)
 
 
-def status_lines(status: dict) -> list:
+def status_lines(status: dict, lang: str = "en") -> list:
     """The run as a presenter reads it: scenario, pace, port time, and whether it keeps up."""
     if not status.get("running"):
-        return [html.P("No demo running.")]
-    state = "paused" if status["paused"] else "warming up" if status.get("warming_up") else "running"
-    lines = [html.P([html.Strong(status["scenario"]), f" · ×{status['speed']:g} · {state}"]),
-             html.P(["Port time: ", html.Code(status.get("port_time") or "—")]),
-             html.P(f"Events published: {status['events_published']:,}")]
+        return [html.P(text("demo_not_running", lang))]
+    state = "demo_paused" if status["paused"] else "demo_warming_up" if status.get("warming_up") else "demo_running"
+    lines = [html.P([html.Strong(status["scenario"]), f" · ×{status['speed']:g} · {text(state, lang)}"]),
+             html.P([text("demo_port_time", lang), html.Code(status.get("port_time") or "—")]),
+             html.P(text("demo_published", lang, n=number(status["events_published"], lang)))]
     if status.get("behind_seconds", 0) > 60:
-        lines.append(html.P(f"Behind by {status['behind_seconds'] / 60:.0f} min of port time "
-                            "(this machine cannot keep this speed)", className="warn"))
+        lines.append(html.P(text("demo_behind", lang, minutes=f"{status['behind_seconds'] / 60:.0f}"), className="warn"))
     if status.get("last_error"):
-        lines.append(html.P(f"Publishing paused: {status['last_error']}", className="warn"))
+        lines.append(html.P(text("demo_error", lang, error=status["last_error"]), className="warn"))
     return lines
 
 
-def demo_layout(scenarios: list[dict], status: dict) -> html.Div:
+def demo_layout(scenarios: list[dict], status: dict, lang: str = "en") -> html.Div:
     """`scenarios`: [{"name", "title"}]; `status`: the demo's status when the page is served."""
-    return html.Div(className="demo", children=[
-        html.H1("Port Pulse · demo"),
-        html.Label("Scenario", htmlFor=ids.DEMO_SCENARIO),
+    return html.Div(className="demo", **{"data-lang": lang}, children=[
+        html.H1(text("demo_title", lang)),
+        html.Label(text("demo_scenario", lang), htmlFor=ids.DEMO_SCENARIO),
         dcc.Dropdown(id=ids.DEMO_SCENARIO, clearable=False, value=status.get("scenario") or "normal",
                      options=[{"label": s["title"], "value": s["name"]} for s in scenarios]),
-        html.Label("Speed (port time per wall time)", htmlFor=ids.DEMO_SPEED),
+        html.Label(text("demo_speed", lang), htmlFor=ids.DEMO_SPEED),
         dcc.Dropdown(id=ids.DEMO_SPEED, clearable=False, value=status.get("speed", 60),
                      options=[{"label": f"×{s}", "value": s} for s in SPEEDS]),
         html.Div(className="demo-buttons", children=[
-            html.Button("Start", id=ids.DEMO_START), html.Button("Pause", id=ids.DEMO_PAUSE),
-            html.Button("Resume", id=ids.DEMO_RESUME), html.Button("Jump 1 h", id=ids.DEMO_JUMP),
-            html.Button("Reset", id=ids.DEMO_RESET, className="danger"),
+            html.Button(text("demo_start", lang), id=ids.DEMO_START),
+            html.Button(text("demo_pause", lang), id=ids.DEMO_PAUSE),
+            html.Button(text("demo_resume", lang), id=ids.DEMO_RESUME),
+            html.Button(text("demo_jump", lang), id=ids.DEMO_JUMP),
+            html.Button(text("demo_reset", lang), id=ids.DEMO_RESET, className="danger"),
         ]),
         html.Div(id=ids.DEMO_ERROR, className="warn"),
-        html.Div(id=ids.DEMO_STATUS, children=status_lines(status)),
+        html.Div(id=ids.DEMO_STATUS, children=status_lines(status, lang)),
     ])

@@ -45,8 +45,8 @@ def service():
     return current_app.extensions["portpulse"]
 
 
-def read_events(source: str) -> list:
-    """The body as a list of raw events, or RequestRejected (413, 400, 403 in that order)."""
+def read_events() -> list:
+    """The body as a list of raw events, or RequestRejected (413, then 400)."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         raise RequestRejected(413, "too_large", f"body over {MAX_BODY_BYTES} bytes")
     request.max_content_length = MAX_BODY_BYTES
@@ -63,21 +63,42 @@ def read_events(source: str) -> list:
     events = parsed if isinstance(parsed, list) else [parsed]
     if len(events) > MAX_BATCH_EVENTS:
         raise RequestRejected(413, "too_many_events", f"more than {MAX_BATCH_EVENTS} events")
+    return events
+
+
+def check_sources(events: list, source: str) -> None:
+    """403 when any event speaks for another partner (the whole request is refused)."""
     foreign = [{"index": i, "source": str(e.get("source"))[:80]} for i, e in enumerate(events)
                if isinstance(e, dict) and "source" in e and e["source"] != source]
     if foreign:
         raise RequestRejected(403, "wrong_source",
                               f"this key speaks only for {source}; nothing was stored", foreign)
-    return events
+
+
+def v1_event(raw, source: str, now: datetime) -> tuple[dict | None, list[dict]]:
+    return validate_event(raw, now=now)
+
+
+def v1_id(raw) -> str | None:
+    event_id = raw.get("id") if isinstance(raw, dict) else None
+    return event_id if isinstance(event_id, str) else None
 
 
 @bp.post("/api/v1/events")
 def post_events() -> Response:
+    return ingest(v1_event, v1_id, check=check_sources)
+
+
+def ingest(convert, id_of, check=None) -> Response:
+    """One request of a partner's events: `convert(raw, source, now)` → (v1 event, problems) for
+    each; `check(events, source)` may refuse the whole request first. The answer: docs/api.md."""
     svc = service()
     source = g.credential.name  # a partner's: dashboard/access.py let only partners in
     try:
-        events = read_events(source)
-        return accept_events(svc, source, events)
+        events = read_events()
+        if check is not None:
+            check(events, source)
+        return accept_events(svc, source, events, convert, id_of)
     except RequestRejected as rejected:
         dead_letter_request(svc, source, rejected)
         return error_response(rejected.status, rejected.error, rejected.message, rejected.details)
@@ -86,15 +107,13 @@ def post_events() -> Response:
                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-def accept_events(svc, source: str, events: list) -> Response:
+def accept_events(svc, source: str, events: list, convert, id_of) -> Response:
     now = datetime.now(timezone.utc)  # the wall clock: live partners, not replays
     good, rejected = [], []
     for index, raw in enumerate(events):
-        event, problems = validate_event(raw, now=now)
+        event, problems = convert(raw, source, now)
         if problems:
-            event_id = raw.get("id") if isinstance(raw, dict) else None
-            rejected.append({"index": index, "id": event_id if isinstance(event_id, str) else None,
-                             "errors": problems, "raw": raw})
+            rejected.append({"index": index, "id": id_of(raw), "errors": problems, "raw": raw})
         else:
             good.append(event)
     stream_ids = svc.publisher.publish(good) if good else []

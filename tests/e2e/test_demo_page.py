@@ -16,7 +16,7 @@ def demo_service(tmp_path, start_service):
 
 def test_demo_page_pauses_and_resumes_the_running_demo(demo_service, page):
     wait_for(lambda: not demo_service.health()["demo"]["warming_up"], timeout=90, what="the warm-up")
-    log_in_page(page, demo_service.base, "/demo")
+    log_in_page(page, demo_service.base, "/demo?lang=en")
     page.wait_for_selector(f"#{ids.DEMO_STATUS}")
     assert "normal" in page.inner_text(f"#{ids.DEMO_STATUS}")
     page.click(f"#{ids.DEMO_PAUSE}")
