@@ -1,16 +1,20 @@
-"""`GET /healthz` (open, JSON) and `GET /metrics` (Prometheus text): the same counters, one source."""
+"""`GET /healthz` (open, JSON) and `GET /metrics` (Prometheus text): the same counters, one source;
+and `GET /api/v1/openapi.yaml`, the API's contract (open)."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import redis
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, send_file
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from dashboard.api.ingest import json_response
 from dashboard.state.timeline import iso
+
+OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 
 bp = Blueprint("health", __name__)
 
@@ -97,6 +101,12 @@ def _gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
 def healthz() -> Response:
     report = health_report(current_app.extensions["portpulse"])
     return json_response(report, 200)
+
+
+@bp.get("/api/v1/openapi.yaml")
+def openapi_document() -> Response:
+    """The API's contract (docs/openapi.yaml), open to all: partners code against it."""
+    return send_file(OPENAPI, mimetype="application/yaml", max_age=0)
 
 
 @bp.get("/metrics")
