@@ -111,10 +111,6 @@ class KeyRing:
                 found = (kind, name)
         return found
 
-    def source_for(self, key: str | None) -> str | None:
-        found = self.lookup(key)
-        return found[1] if found and found[0] is Kind.PARTNER else None
-
 
 def password_fingerprint(password_hash: str) -> str:
     """Kept in the session: a changed password (or a removed user) ends the sessions it opened."""

@@ -32,20 +32,9 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
     svc = PortPulse(config)
     server.extensions["portpulse"] = svc
     server.extensions["portpulse_metrics"] = health.metrics_registry(svc)
-    auth.configure_sessions(server, config)
-    server.before_request(lambda: access.check_request(svc, ingest.error_response))
-    limiter = server.extensions["portpulse_limiter"] = make_limiter(server, config)
-    limiter.limit(auth.LOGIN_LIMIT, methods=["POST"], deduct_when=auth.failed_login)(auth.bp)
-    partner_limit = limiter.shared_limit(config.partner_rate_limit, scope="partner-api", key_func=partner_key)
-    partner_limit(ingest.bp)
-    partner_limit(partners.bp)
-    server.register_blueprint(auth.bp)
-    server.register_blueprint(ingest.bp)
-    server.register_blueprint(partners.bp)
-    server.register_blueprint(health.bp)
-    server.register_blueprint(read.bp)
-    server.register_blueprint(export.bp)
-    server.register_blueprint(demo.bp)
+    guard(server, svc, config)
+    for blueprint in (auth.bp, ingest.bp, partners.bp, health.bp, read.bp, export.bp, demo.bp):
+        server.register_blueprint(blueprint)
     socketio = server.extensions["portpulse_socketio"] = SocketIO(server, async_mode="threading")
     emitter = server.extensions["portpulse_emitter"] = WallEmitter(
         svc, socketio, demo_status=lambda: _demo_status(server))
@@ -64,6 +53,17 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
         emitter.start()
         vessel_rooms.start()
     return app
+
+
+def guard(server: Flask, svc: PortPulse, config: Config) -> None:
+    """Sessions, the access matrix on every request (docs/access.md), and the request limits."""
+    auth.configure_sessions(server, config)
+    server.before_request(lambda: access.check_request(svc, ingest.error_response))
+    limiter = server.extensions["portpulse_limiter"] = make_limiter(server, config)
+    limiter.limit(auth.LOGIN_LIMIT, methods=["POST"], deduct_when=auth.failed_login)(auth.bp)
+    partner_limit = limiter.shared_limit(config.partner_rate_limit, scope="partner-api", key_func=partner_key)
+    partner_limit(ingest.bp)
+    partner_limit(partners.bp)
 
 
 def _demo_status(server: Flask) -> dict | None:

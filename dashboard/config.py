@@ -16,9 +16,11 @@ class ConfigError(ValueError):
 
 
 def parse_partner_keys(text: str, origin: str = "DP_PARTNER_KEYS") -> dict[str, str]:
-    """`source=key,source=key` (or one per line; `#` starts a comment) → {source: key}."""
+    """`source=key,source=key` (or one per line; a line starting with `#` is a comment: a key may
+    hold a `#`) → {source: key}."""
     keys: dict[str, str] = {}
-    items = (line.split("#", 1)[0].strip() for part in text.splitlines() for line in part.split(","))
+    lines = (line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    items = (item.strip() for line in lines for item in line.split(","))
     for item in filter(None, items):
         source, sep, key = item.partition("=")
         if not sep or not source.strip() or not key.strip():

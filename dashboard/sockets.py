@@ -74,9 +74,12 @@ class VesselRooms:
         """Also notifies once just after a page joined: events between the page's build and its
         joining are then not missed."""
         now, current = time.monotonic(), self.fingerprint(imo)
-        last, at = self.sent.get(imo, (None, 0.0))
-        if current != last or now - at >= ANYWAY_SECONDS:
-            self.sent[imo] = (current, now)
+        with self._lock:
+            last, at = self.sent.get(imo, (None, 0.0))
+            changed = current != last or now - at >= ANYWAY_SECONDS
+            if changed and imo in self.watchers:
+                self.sent[imo] = (current, now)
+        if changed:
             self.socketio.emit("vessel", {"imo": imo, "at": time.time() * 1000}, to=f"vessel:{imo}")
 
 

@@ -26,7 +26,6 @@ def test_keyring_tells_partner_from_reader_and_knows_no_other_key():
     assert ring.lookup("k-partner") == (Kind.PARTNER, "terminal.haitian")
     assert ring.lookup("k-read") == (Kind.READ, "reader-1")
     assert ring.lookup("k-other") is None and ring.lookup("") is None and ring.lookup(None) is None
-    assert ring.source_for("k-read") is None and ring.source_for("k-partner") == "terminal.haitian"
 
 
 @pytest.mark.parametrize("path, method, kinds", [
@@ -84,3 +83,15 @@ def test_run_gives_the_demo_its_account_unless_users_are_configured(tmp_path):
     assert check_password_hash(demo.users["demo"], access["password"]) and demo.wall_token == access["wall_token"]
     configured = with_demo_access(Config(data_dir=tmp_path, users={"alice": MANAGER_HASH}, wall_token="mine"))
     assert configured.users == {"alice": MANAGER_HASH} and configured.wall_token == "mine"
+
+
+def test_make_run_prints_the_wall_and_login_urls_of_the_demo(tmp_path, capsys):
+    from run import print_urls, with_demo_access
+
+    config = with_demo_access(Config(data_dir=tmp_path, demo=True, http_port=8050))
+    print_urls(config, "demo: normal at ×60")
+    access, shown = demo_access(tmp_path), capsys.readouterr().out
+    assert f"http://127.0.0.1:8050/?token={access['wall_token']}" in shown
+    assert f"http://127.0.0.1:8050/login  (user demo, password {access['password']})" in shown
+    print_urls(Config(data_dir=tmp_path, demo=True, users={"alice": MANAGER_HASH}, wall_token="own"), "demo")
+    assert "password" not in capsys.readouterr().out  # configured accounts are never printed

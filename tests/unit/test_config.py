@@ -13,6 +13,7 @@ DEFAULTS = {
     "redis_url": None,
     "port_id": "xiamen",
     "partner_keys": {},
+    "partner_keys_file": None,
     "data_dir": Path("data"),
     "host": "127.0.0.1",
     "http_port": 8050,
@@ -31,6 +32,7 @@ DEFAULTS = {
     "read_keys": (),
     "wall_token": None,
     "secret_key": None,
+    "partner_rate_limit": "600 per minute",
 }
 
 # (variable, text in the environment, attribute, value expected)
@@ -52,6 +54,8 @@ VARIABLES = [
     ("DP_READ_KEYS", "reader-1, reader-2", "read_keys", ("reader-1", "reader-2")),
     ("DP_WALL_TOKEN", "wall-token", "wall_token", "wall-token"),
     ("DP_SECRET_KEY", "signing-key", "secret_key", "signing-key"),
+    ("DP_PARTNER_KEYS_FILE", "/etc/portpulse/partner-keys", "partner_keys_file", Path("/etc/portpulse/partner-keys")),
+    ("DP_PARTNER_RATE_LIMIT", "20/second", "partner_rate_limit", "20/second"),
 ]
 INT_VARIABLES = [v for v, _, attr, _ in VARIABLES if isinstance(DEFAULTS[attr], int)]
 
