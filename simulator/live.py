@@ -90,7 +90,9 @@ class LiveSimulator:
         with self._lock:
             if self._model is None:
                 return
-            self._anchor = (self._target(), time.monotonic())
+            # frozen where the model is, not where it should be: a run behind its target would
+            # otherwise go on publishing after the pause, to catch up
+            self._anchor = (min(self._target(), self._model.env.now), time.monotonic())
             self.status.paused = True
 
     def resume(self) -> None:
