@@ -11,7 +11,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from dashboard import access, auth, callbacks, demo
-from dashboard.api import export, health, ingest, partners, read
+from dashboard.api import errors, export, health, ingest, partners, read
 from dashboard.config import Config
 from dashboard.emitter import WallEmitter
 from dashboard.limits import make_limiter, partner_key
@@ -35,6 +35,7 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
     guard(server, svc, config)
     for blueprint in (auth.bp, ingest.bp, partners.bp, health.bp, read.bp, export.bp, demo.bp):
         server.register_blueprint(blueprint)
+    errors.install(server)
     socketio = server.extensions["portpulse_socketio"] = SocketIO(server, async_mode="threading")
     emitter = server.extensions["portpulse_emitter"] = WallEmitter(
         svc, socketio, demo_status=lambda: _demo_status(server))

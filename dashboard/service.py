@@ -77,7 +77,12 @@ class PortPulse:
         return time.time()
 
     def kpis(self) -> dict:
-        rejects = self.publisher.rejects_by_source()
+        """The KPIs come from the state; only the reject counts per partner need Redis, and they
+        are left out (empty) while it is away rather than failing the whole answer."""
+        try:
+            rejects = self.publisher.rejects_by_source()
+        except (redis.RedisError, OSError):
+            rejects = {}
         with self.store.lock:
             return self.store.state.kpis(self.port_now(), wall_now=time.time(), rejects=rejects)
 

@@ -31,6 +31,12 @@ def problem(field: str, text: str) -> dict:
     return {"field": field, "problem": text}
 
 
+def _code(mapping: dict, field: str) -> str | None:
+    """A code field as text; anything else (a list, a number, an object) is no code at all."""
+    value = mapping.get(field)
+    return value if isinstance(value, str) else None
+
+
 def unwrap(raw: dict) -> dict:
     """The envelope's metadata and payload as one flat event; a flat event as it is."""
     if isinstance(raw.get("payload"), dict) and isinstance(raw.get("metadata"), dict):
@@ -52,10 +58,10 @@ def from_dcsa(raw: Any, source: str) -> tuple[dict | None, list[dict]]:
         return None, [problem("", "a DCSA event must be a JSON object")]
     flat = unwrap(raw)
     problems: list[dict] = []
-    kind = flat.get("eventType") or _infer_type(flat)
+    kind = _code(flat, "eventType") or _infer_type(flat)
     if kind not in EVENT_TYPES:
         problems.append(problem("eventType", f"must be one of {', '.join(EVENT_TYPES)}"))
-    classifier = CLASSIFIERS.get(flat.get("eventClassifierCode"))
+    classifier = CLASSIFIERS.get(_code(flat, "eventClassifierCode"))
     if classifier is None:
         problems.append(problem("eventClassifierCode", "must be ACT, EST or PLN"))
     for field in ("eventID", "eventDateTime"):
@@ -94,13 +100,13 @@ def _data(flat: dict, code: str, **more) -> dict:
 
 
 def _transport(flat: dict, event: dict) -> list[dict]:
-    code = flat.get("transportEventTypeCode")
+    code = _code(flat, "transportEventTypeCode")
     if code not in ("ARRI", "DEPA"):
         return [problem("transportEventTypeCode", "must be ARRI or DEPA")]
     call = flat.get("transportCall")
     if not isinstance(call, dict):
         return [problem("transportCall", "required on a TRANSPORT event")]
-    mode = call.get("modeOfTransport", "VESSEL")
+    mode = _code(call, "modeOfTransport") or ("VESSEL" if "modeOfTransport" not in call else None)
     if mode in OTHER_MODES:  # a train or a truck arriving is not a vessel call: kept, counted
         event.update(type="document.event", data=_data(flat, code, document_type="transport", mode=mode))
         return []
@@ -136,7 +142,7 @@ def _voyage(call: dict, code: str) -> str | None:
 
 
 def _equipment(flat: dict, event: dict) -> list[dict]:
-    code = flat.get("equipmentEventTypeCode")
+    code = _code(flat, "equipmentEventTypeCode")
     if code in EQUIPMENT_AS_DOCUMENT:
         event.update(type="document.event", data=_data(flat, code, document_type="equipment",
                                                       reference=str(flat.get("equipmentReference", ""))))
@@ -159,8 +165,8 @@ def _equipment(flat: dict, event: dict) -> list[dict]:
 
 
 def _shipment(flat: dict, event: dict) -> list[dict]:
-    code = flat.get("shipmentEventTypeCode")
-    if not isinstance(code, str) or not code:
+    code = _code(flat, "shipmentEventTypeCode")
+    if not code:
         return [problem("shipmentEventTypeCode", "required on a SHIPMENT event")]
     reference = flat.get("documentReference") or flat.get("documentID")
     event.update(type="document.event", data=_data(flat, code, document_type=flat.get("documentTypeCode"),

@@ -7,7 +7,7 @@ problem is `{"field": ..., "problem": ...}`. Nothing here raises on bad input.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from feeds.identifiers import check_container, check_imo
@@ -46,6 +46,18 @@ DATA_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
     "inspection.completed": {"result": ("pass", "hold")},
 }
 DATA_TIMES = {"vessel.eta": ("eta", "etd")}
+# Known `data` values that are names or references: text, when given (the pages and search read them)
+DATA_TEXTS: dict[str, tuple[str, ...]] = {
+    "vessel.eta": ("name", "terminal", "berth"), "vessel.arrived": ("anchorage",),
+    "vessel.berthed": ("terminal", "berth"), "declaration.filed": ("declaration",),
+    "customs.inspection_ordered": ("declaration", "site"), "customs.released": ("declaration",),
+    "customs.hold": ("reason", "declaration"), "container.discharged": ("berth", "crane"),
+    "container.loaded": ("berth", "crane"), "gate.in": ("gate", "truck"), "gate.out": ("gate", "truck"),
+    "inspection.completed": ("site",), "document.event": ("code", "document_type", "reference"),
+}
+MAX_TEXT = 200
+# Times the state can place in any time zone: far-past and far-future years are typing errors
+EARLIEST, LATEST = datetime(1970, 1, 2, tzinfo=timezone.utc), datetime(2200, 1, 1, tzinfo=timezone.utc)
 DATA_COUNTS = {"vessel.eta": ("containers_import", "containers_export")}
 
 
@@ -58,9 +70,12 @@ def parse_time(value: Any) -> tuple[datetime | None, str | None]:
     if not isinstance(value, str) or not _RFC3339.fullmatch(value):
         return None, "not an RFC 3339 time with offset, e.g. 2026-11-27T15:02:11+08:00"
     try:
-        return datetime.fromisoformat(value.upper()), None
+        moment = datetime.fromisoformat(value.upper())
     except ValueError:
         return None, "not a real date and time"
+    if not EARLIEST <= moment < LATEST:
+        return None, "outside the years 1970 to 2199"
+    return moment, None
 
 
 def _check_text(event: dict, name: str, limit: int, errors: list, required: bool) -> None:
@@ -144,6 +159,10 @@ def _check_data(event: dict, kind: Any, errors: list) -> None:
     for key in DATA_TIMES.get(kind, ()):
         if key in data and parse_time(data[key])[1]:
             errors.append(problem(f"data.{key}", parse_time(data[key])[1]))
+    for key in DATA_TEXTS.get(kind, ()):
+        value = data.get(key)
+        if key in data and value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+            errors.append(problem(f"data.{key}", f"must be text of at most {MAX_TEXT} characters"))
     for key in DATA_COUNTS.get(kind, ()):
         value = data.get(key)
         if key in data and (not isinstance(value, int) or isinstance(value, bool) or value < 0):

@@ -41,6 +41,25 @@ class DemoStatus:
     warming_up: bool = False           # running the port's last two days flat out
 
 
+ACTIONS = ("start", "pause", "resume", "speed", "jump", "reset", "stop")
+ARGUMENTS = {"start": ("scenario", "speed", "seed"), "speed": ("speed",), "jump": ("hours",),
+             "pause": (), "resume": (), "reset": (), "stop": ()}
+MAX_JUMP_HOURS = 48
+
+
+def _check_argument(name: str, value) -> None:
+    if name == "scenario":
+        if not isinstance(value, str):
+            raise ValueError("scenario must be a scenario's name")
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number")
+    if name == "seed" and (not isinstance(value, int) or not 0 <= value < 2 ** 32):
+        raise ValueError("seed must be a whole number from 0 to 4294967295")
+    if name == "hours" and not 0 < value <= MAX_JUMP_HOURS:
+        raise ValueError(f"hours must be more than 0 and at most {MAX_JUMP_HOURS}")
+
+
 class LiveSimulator:
     def __init__(self, profile: PortProfile, publish, *, reset_namespace=None, boxes_per_day: int | None = None):
         self.profile = profile
@@ -65,10 +84,17 @@ class LiveSimulator:
 
     # -- commands ------------------------------------------------------------------------------
     def command(self, action: str, **args) -> DemoStatus:
+        """One command from outside (the page, the HTTP API, `run.py simulate`): its arguments are
+        checked here, so that a wrong one is a clear ValueError and never a dead run."""
         handlers = {"start": self.start, "pause": self.pause, "resume": self.resume,
                     "speed": self.set_speed, "jump": self.jump, "reset": self.reset, "stop": self.stop}
         if action not in handlers:
-            raise ValueError(f"unknown action {action!r} (one of {', '.join(handlers)})")
+            raise ValueError(f"unknown action {str(action)[:40]!r} (one of {', '.join(ACTIONS)})")
+        unknown = sorted(set(args) - set(ARGUMENTS[action]))
+        if unknown:
+            raise ValueError(f"{action} takes {', '.join(ARGUMENTS[action]) or 'no arguments'}, not {', '.join(unknown)}")
+        for name, value in args.items():
+            _check_argument(name, value)
         handlers[action](**args)
         return self.status
 

@@ -112,7 +112,7 @@ def openapi_document() -> Response:
 @bp.get("/metrics")
 def metrics() -> Response:
     registry = current_app.extensions["portpulse_metrics"]
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def metrics_registry(svc) -> CollectorRegistry:

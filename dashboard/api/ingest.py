@@ -12,13 +12,13 @@ from datetime import datetime, timezone
 import orjson
 import redis
 from flask import Blueprint, Response, current_app, g, request
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from feeds.events import validate_event
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_BATCH_EVENTS = 5000
 RETRY_AFTER_SECONDS = 5
+DEAD_LETTER_HEAD = 64 * 1024  # what the dead-letter log keeps of a body too large to take
 
 bp = Blueprint("ingest", __name__)
 
@@ -45,15 +45,20 @@ def service():
     return current_app.extensions["portpulse"]
 
 
+def read_body() -> bytes:
+    """The body, read once and kept for the dead-letter log (`g.body`); RequestRejected 413 when
+    it is over the limit, whether its length was declared or it came in chunks."""
+    declared_too_large = (request.content_length or 0) > MAX_BODY_BYTES
+    g.body = request.stream.read(DEAD_LETTER_HEAD if declared_too_large else MAX_BODY_BYTES + 1)
+    if declared_too_large or len(g.body) > MAX_BODY_BYTES:
+        g.body = g.body[:DEAD_LETTER_HEAD]
+        raise RequestRejected(413, "too_large", f"body over {MAX_BODY_BYTES} bytes")
+    return g.body
+
+
 def read_events() -> list:
     """The body as a list of raw events, or RequestRejected (413, then 400)."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        raise RequestRejected(413, "too_large", f"body over {MAX_BODY_BYTES} bytes")
-    request.max_content_length = MAX_BODY_BYTES
-    try:
-        body = request.get_data(cache=True)
-    except RequestEntityTooLarge:
-        raise RequestRejected(413, "too_large", f"body over {MAX_BODY_BYTES} bytes") from None
+    body = read_body()
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -128,13 +133,7 @@ def dead_letter_request(svc, source: str, rejected: RequestRejected) -> None:
     reasons = [{"field": "", "problem": rejected.message}] + [
         {"field": f"[{d['index']}].source", "problem": f"{d['source']} is not {source}"}
         for d in rejected.details]
-    raw = request.get_data(cache=True) if rejected.status != 413 else _head_of_body()
     try:
-        svc.publisher.dead_letter(source, reasons, raw, status=rejected.status)
+        svc.publisher.dead_letter(source, reasons, g.get("body", b""), status=rejected.status)
     except (redis.RedisError, OSError):
         pass  # the answer still goes out; Redis being down is the 503 path
-
-
-def _head_of_body() -> bytes:
-    """The first 64 KB of a body too large to read whole."""
-    return request.stream.read(64 * 1024)
