@@ -106,8 +106,9 @@ def limited_app(config):
 
 def test_each_partner_has_its_own_rate_limit_with_retry_after(limited_app):
     client = limited_app.server.test_client()
-    statuses = [post(client, [], "terminal.haitian").status_code for _ in range(4)]
-    assert statuses == [202, 202, 202, 429]
+    answers = [post(client, [], "terminal.haitian") for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [202, 202, 202, 429]
+    assert "Retry-After" not in answers[0].headers and answers[0].headers["X-RateLimit-Remaining"] == "2"
     limited = post(client, [], "terminal.haitian")
     assert limited.json["error"] == "rate_limited" and int(limited.headers["Retry-After"]) > 0
     # the budget is the partner's across its routes, and other partners keep theirs
