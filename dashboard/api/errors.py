@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 import redis
+from dash.exceptions import DependencyException
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -43,6 +44,7 @@ def install(server: Flask) -> None:
         return response
 
     server.register_error_handler(HTTPException, lambda exc: http_error(exc, allowed))
+    server.register_error_handler(DependencyException, unknown_script)
     server.register_error_handler(redis.RedisError, store_away)
     server.register_error_handler(Exception, unexpected)
 
@@ -61,6 +63,11 @@ def http_error(exc: HTTPException, allowed) -> Response | HTTPException:
     if isinstance(exc, NotFound):
         return error_response(404, "not_found", f"no API route {request.path[:200]}")
     return error_response(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+
+
+def unknown_script(exc: DependencyException) -> Response:
+    """Dash asked for a script of a library it does not have (a typo, or a probe): not a failure."""
+    return Response("No such script.", status=404, mimetype="text/plain")
 
 
 def store_away(exc: redis.RedisError) -> Response:
