@@ -93,7 +93,7 @@ class PortPulse:
 
     def _dead_letter_from_log(self, source: str, problems: list[dict], raw: bytes) -> None:
         try:
-            self.publisher.dead_letter(source, problems, raw)
+            self.publisher.dead_letter(source, problems, raw, at_ingest=False)  # the state counts it
         except redis.RedisError as exc:
             log.warning("dead-letter entry not written: %s", exc)
 

@@ -99,6 +99,9 @@ class LogConsumer:
                 self._note_error(exc)
             except redis.RedisError as exc:  # e.g. LOADING while the server reads its file
                 self._note_error(exc)
+            except Exception as exc:  # a bug must not end the consumer: say so, start over
+                log.exception("log consumer failed")
+                self._note_error(exc)
             self.health.connected = self.health.caught_up = False
             self._stop.wait(backoff)
             backoff = min(backoff * 2, self.max_backoff)
@@ -150,8 +153,13 @@ class LogConsumer:
         batch = []
         for line in data.split(b"\n"):
             sid, _, raw = line.partition(b" ")
-            sid_text = sid.decode()
-            if parse_id(sid_text) > last:  # older ones came through the catch-up already
+            try:
+                sid_text = sid.decode()
+                position = parse_id(sid_text)
+            except ValueError:  # not our line format: the log itself is the truth, catch-up reads it
+                log.warning("live line without a stream id skipped: %r", line[:80])
+                continue
+            if position > last:  # older ones came through the catch-up already
                 batch.append((sid_text, raw))
         if batch:
             self._apply(batch)

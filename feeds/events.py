@@ -61,6 +61,24 @@ EARLIEST, LATEST = datetime(1970, 1, 2, tzinfo=timezone.utc), datetime(2200, 1, 
 DATA_COUNTS = {"vessel.eta": ("containers_import", "containers_export")}
 
 
+MAX_DEPTH = 32  # nesting levels of one event (the event, its data, a location…): deeper is no event
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Nested deeper than `limit`? Walked without recursion: any depth is safe to ask about."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return False
+
+
+DEEP = f"nested deeper than {MAX_DEPTH} levels"
+
+
 def problem(field: str, text: str) -> dict[str, str]:
     return {"field": field, "problem": text}
 
@@ -174,6 +192,8 @@ def validate_event(raw: Any, *, now: datetime | None = None,
     """Check one event of v1. `now` (wall clock only) rejects times more than a day ahead."""
     if not isinstance(raw, dict):
         return None, [problem("", "an event must be a JSON object")]
+    if too_deep(raw):
+        return None, [problem("", DEEP)]
     event = dict(raw)
     errors: list[dict] = []
     _check_common(event, errors, now, allow_ticks)

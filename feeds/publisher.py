@@ -89,10 +89,14 @@ class Publisher:
                 for ids in pipe.execute() for i in ids]
 
     def dead_letter(self, source: str, reasons: list[dict], raw: bytes | str | Any,
-                    *, status: int | None = None) -> str:
-        """Keep one rejected input with every reason; the raw input is cut at 64 KB."""
+                    *, status: int | None = None, at_ingest: bool = True) -> str:
+        """Keep one rejected input with every reason; the raw input is cut at 64 KB. `at_ingest`
+        False: an entry of the log that failed its check (counted by the state, not here)."""
         if not isinstance(raw, (bytes, str)):
-            raw = orjson.dumps(raw, option=orjson.OPT_NON_STR_KEYS)
+            try:
+                raw = orjson.dumps(raw, option=orjson.OPT_NON_STR_KEYS)
+            except (orjson.JSONEncodeError, TypeError):  # nested past what JSON writers take
+                raw = b'"(the input is nested too deep to be kept)"'
         raw_bytes = raw.encode("utf-8", "replace") if isinstance(raw, str) else raw
         entry = {
             "source": source,
@@ -105,7 +109,8 @@ class Publisher:
             entry["status"] = status
         pipe = self.client.pipeline(transaction=True)
         pipe.xadd(self.keys.deadletter, entry, maxlen=self.deadletter_max, approximate=True)
-        pipe.hincrby(self.keys.stats, "rejected", 1)
+        if at_ingest:
+            pipe.hincrby(self.keys.stats, "rejected", 1)
         pipe.hincrby(self.keys.rejects, source, 1)
         return pipe.execute()[0].decode()
 

@@ -13,7 +13,7 @@ import orjson
 import redis
 from flask import Blueprint, Response, current_app, g, request
 
-from feeds.events import validate_event
+from feeds.events import DEEP, too_deep, validate_event
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_BATCH_EVENTS = 5000
@@ -73,8 +73,9 @@ def read_events() -> list:
 
 def check_sources(events: list, source: str) -> None:
     """403 when any event speaks for another partner (the whole request is refused)."""
-    foreign = [{"index": i, "source": str(e.get("source"))[:80]} for i, e in enumerate(events)
-               if isinstance(e, dict) and "source" in e and e["source"] != source]
+    foreign = [{"index": i, "source": e["source"][:80] if isinstance(e["source"], str) else type(e["source"]).__name__}
+               for i, e in enumerate(events) if isinstance(e, dict) and "source" in e and e["source"] != source
+               and not too_deep(e)]
     if foreign:
         raise RequestRejected(403, "wrong_source",
                               f"this key speaks only for {source}; nothing was stored", foreign)
@@ -116,9 +117,10 @@ def accept_events(svc, source: str, events: list, convert, id_of) -> Response:
     now = datetime.now(timezone.utc)  # the wall clock: live partners, not replays
     good, rejected = [], []
     for index, raw in enumerate(events):
-        event, problems = convert(raw, source, now)
+        deep = too_deep(raw)  # too deep to look into safely: refused before any check or mapping
+        event, problems = (None, [{"field": "", "problem": DEEP}]) if deep else convert(raw, source, now)
         if problems:
-            rejected.append({"index": index, "id": id_of(raw), "errors": problems, "raw": raw})
+            rejected.append({"index": index, "id": None if deep else id_of(raw), "errors": problems, "raw": raw})
         else:
             good.append(event)
     stream_ids = svc.publisher.publish(good) if good else []

@@ -7,6 +7,7 @@ feed-health counters depend on arrival.
 
 from __future__ import annotations
 
+import logging
 import pickle
 import time
 from collections import Counter, defaultdict, deque
@@ -23,6 +24,7 @@ from dashboard.state.windows import EventTimes, KeyedWindow
 from feeds.events import VESSEL_TYPES
 from feeds.profile import PortProfile
 
+log = logging.getLogger(__name__)
 TICKER_TYPES = frozenset({"gate.in", "gate.out", "vessel.berthed", "inspection.completed"})
 COUNTED = ("gate.in", "gate.out", "customs.inspection_ordered", "inspection.completed",
            "service.boarding_requested", "service.boarding_released", "service.health_declared",
@@ -85,7 +87,11 @@ class PortState:
             if event is None:
                 self.rejected += 1
             else:
-                self.apply(event, arrival=int(stream_id.partition("-")[0]) / 1000)
+                try:
+                    self.apply(event, arrival=int(stream_id.partition("-")[0]) / 1000)
+                except Exception:  # a checked event that still fails: counted, never a stuck log
+                    log.exception("log entry %s not applied", stream_id)
+                    self.rejected += 1
             self.entries_consumed += 1
             self.last_stream_id = stream_id
 
