@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chromium bench clean
+.PHONY: run test chromium bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: $(STAMP) chromium
 
 bench: $(STAMP)
 	$(PY) -m bench.ingest
+
+soak: $(STAMP) chromium
+	$(PY) -m bench.soak
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
