@@ -11,6 +11,7 @@ import pytest
 from dashboard.app import create_app, stop_app
 from dashboard.config import Config
 from feeds.embedded import EmbeddedRedis
+from tests.browser import browser, page  # noqa: F401  (fixtures: one browser for the whole run)
 from tests.helpers import ACCESS_CONFIG, PARTNER_KEYS, log_in
 from tests.process import start_service  # noqa: F401  (a fixture for every test)
 

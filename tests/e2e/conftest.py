@@ -1,46 +1,18 @@
-"""Headless Chromium (Debian's package) driven by Playwright, and the real service to point it at.
-
-A missing browser fails the run with the way to install it; it never skips."""
+"""The real service to point the browser at (tests/browser.py), and the ways in: the manager's
+login form, the wall's display token; screenshots into test-artifacts/."""
 
 from __future__ import annotations
 
-import shutil
-from urllib.parse import urlencode
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import sync_playwright
 
+from tests.browser import CHROMIUM_ARGS  # noqa: F401  (the benchmarks take it from here)
 from tests.helpers import MANAGER, MANAGER_PASSWORD, WALL_TOKEN
 from tests.process import ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    executable = shutil.which("chromium")
-    if not executable:
-        pytest.fail("Debian's chromium is not installed: `apt-get install -y chromium` "
-                    "(make test does it when run as root)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1920, "height": 1080})
-    page = context.new_page()
-    page.console_errors = []
-    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
-    yield page
-    context.close()
-
 
 @pytest.fixture
 def service(tmp_path, redis_url, port_id, start_service):

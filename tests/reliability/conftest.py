@@ -1,5 +1,5 @@
-"""The browser fixtures of the end-to-end tests, for the security checks that need a page; and the
-`tally` of the hostile-input tests (what each tried, one line of test-artifacts/hostile-input.jsonl)."""
+"""The `tally` of the hostile-input tests: what each tried, one line of
+test-artifacts/hostile-input.jsonl."""
 
 import json
 import time
@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.e2e.conftest import browser, page  # noqa: F401  (fixtures)
 from tests.reliability.hostile_strategies import ARTIFACT, INPUTS, Tally
 
 
