@@ -12,6 +12,7 @@ from flask import request
 from flask_socketio import SocketIO, join_room
 
 from dashboard.access import Kind, credential_of, may_open
+from dashboard.store import Every
 from feeds.identifiers import check_imo
 
 log = logging.getLogger(__name__)
@@ -25,17 +26,14 @@ class VesselRooms:
         self.watchers: dict[str, set[str]] = {}  # IMO → sids
         self.sent: dict[str, tuple] = {}  # IMO → (fingerprint, when) of the last notice
         self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="vessel-rooms", daemon=True)
+        self._timer = Every("vessel-rooms", LIVE_SECONDS, self._tick, at_stop=False)
 
     def start(self) -> "VesselRooms":
-        self._thread.start()
+        self._timer.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(5)
+        self._timer.stop()
 
     def join(self, imo: str, sid: str) -> None:
         join_room(f"vessel:{imo}")
@@ -60,15 +58,14 @@ class VesselRooms:
             boxes = state.boxes_of(call)
             return call.key, len(call.timeline), len(boxes), sum(len(box.timeline) for box in boxes)
 
-    def _run(self) -> None:
-        while not self._stop.wait(LIVE_SECONDS):
-            with self._lock:
-                watched = list(self.watchers)
-            for imo in watched:
-                try:
-                    self._notify_if_changed(imo)
-                except Exception:  # one vessel's update must never stop the others
-                    log.exception("vessel room %s update failed", imo)
+    def _tick(self) -> None:
+        with self._lock:
+            watched = list(self.watchers)
+        for imo in watched:
+            try:
+                self._notify_if_changed(imo)
+            except Exception:  # one vessel's update must never stop the others
+                log.exception("vessel room %s update failed", imo)
 
     def _notify_if_changed(self, imo: str) -> None:
         """Also notifies once just after a page joined: events between the page's build and its

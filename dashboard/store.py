@@ -134,7 +134,8 @@ class Every:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(30)
+        if self._thread.is_alive():
+            self._thread.join(30)
         if self.at_stop:
             self._safely()
 
