@@ -156,9 +156,13 @@ def walls_dropped(workdir: Path, size: dict) -> dict:
         for wall in dropped:
             wall.client.disconnect()
         time.sleep(size["drop"])
+        for wall in dropped:
+            wall.fast = None
         started = time.monotonic()
         for wall in dropped:
             wall.connect()
+        wait_for(lambda: all(wall.fast is not None for wall in dropped), what="the walls back to get an update")
+        back_in = time.monotonic() - started  # reconnected and showing the latest update
         sent = partners.join()
         verdict = check(rig, sent)
         latest = Wall(rig.service.base)
@@ -169,7 +173,7 @@ def walls_dropped(workdir: Path, size: dict) -> dict:
         latest.client.disconnect()
         verdict.state_matches = verdict.state_matches and same
         return row("walls-dropped", f"{len(walls)} walls connected, {len(dropped)} dropped for {size['drop']:g} s, then back",
-                   1, sent, verdict, [time.monotonic() - started], walls_current=same)
+                   1, sent, verdict, [back_in], walls_current=same)
     finally:
         for wall in walls:
             wall.client.disconnect()
@@ -192,7 +196,7 @@ class Wall:
             self.fast = payload
 
     def connect(self) -> None:
-        self.client.connect(f"{self.base}?lang=en", headers={"Cookie": self.cookie}, transports=["polling"])
+        self.client.connect(f"{self.base}?lang=en", headers={"Cookie": self.cookie}, transports=["websocket"])
 
 
 FAULTS = {"kill9": kill9, "redis-stop": None, "proxy": proxy_faults, "pubsub-cutoff": pubsub_cutoff,

@@ -52,9 +52,10 @@ class Watcher(Wall):
 
 
 def background(rig: Rig, events: list[dict], rate: int, stop: threading.Event, counts: dict) -> None:
-    """`rate` events a second, in 5 requests a second, until the events or the time run out."""
+    """`rate` events a second, a second's worth at a time (one request per partner), until the
+    events or the time run out."""
     session, start = requests.Session(), time.monotonic()
-    per_request = max(1, rate // 5)
+    per_request = max(1, rate)
     for n, offset in enumerate(range(0, len(events), per_request)):
         if stop.is_set():
             return
@@ -67,7 +68,7 @@ def background(rig: Rig, events: list[dict], rate: int, stop: threading.Event, c
                                   headers={"Authorization": f"Bearer {rig.keys[source]}"})
             counts[answer.status_code] = counts.get(answer.status_code, 0) + 1
         counts["events"] = counts.get("events", 0) + len(batch)
-        delay = start + (n + 1) / 5 - time.monotonic()
+        delay = start + (n + 1) - time.monotonic()
         if delay > 0:
             time.sleep(delay)
 
