@@ -15,7 +15,7 @@ from dashboard.api import errors, export, health, ingest, partners, read
 from dashboard.config import Config
 from dashboard.emitter import WallEmitter
 from dashboard.limits import make_limiter, partner_key
-from dashboard.sockets import VesselRooms, register_sockets
+from dashboard.sockets import ManagerRooms, register_sockets
 from dashboard.service import PortPulse
 from layouts import ids
 
@@ -39,8 +39,8 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
     socketio = server.extensions["portpulse_socketio"] = SocketIO(server, async_mode="threading")
     emitter = server.extensions["portpulse_emitter"] = WallEmitter(
         svc, socketio, demo_status=lambda: _demo_status(server))
-    vessel_rooms = server.extensions["portpulse_vessel_rooms"] = VesselRooms(svc, socketio)
-    register_sockets(socketio, svc, emitter, vessel_rooms)
+    manager_rooms = server.extensions["portpulse_manager_rooms"] = ManagerRooms(svc, socketio)
+    register_sockets(socketio, svc, emitter, manager_rooms)
 
     app = Dash(__name__, server=server, assets_folder=str(ASSETS), title="Port Pulse",
                update_title=None, suppress_callback_exceptions=True)
@@ -52,7 +52,7 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
             control = server.extensions["portpulse_demo"] = demo.DemoControl(svc, make_simulator)
             control.start(config.demo_scenario, config.demo_speed)
         emitter.start()
-        vessel_rooms.start()
+        manager_rooms.start()
     return app
 
 
@@ -82,7 +82,7 @@ def socketio_of(app: Dash) -> SocketIO:
 
 def stop_app(app: Dash) -> None:
     app.server.extensions["portpulse_emitter"].stop()
-    app.server.extensions["portpulse_vessel_rooms"].stop()
+    app.server.extensions["portpulse_manager_rooms"].stop()
     control = app.server.extensions.get("portpulse_demo")
     if control is not None:
         control.stop()

@@ -1,5 +1,5 @@
 """The managers' pages' callbacks: search, and the live refresh of the vessel list, a vessel and
-the feeds. Grids get new `rowData` only: AG Grid keeps the user's sort, filter and scroll."""
+the feeds, each when its socket room says so (dashboard/sockets.py). Grids get new `rowData` only: AG Grid keeps the user's sort, filter and scroll."""
 
 from __future__ import annotations
 
@@ -57,13 +57,13 @@ def register(app: Dash) -> None:
     app.callback(Output(ids.SEARCH_RESULTS, "children"), Output(ids.NAVIGATE, "href"),
                  Input(ids.SEARCH, "n_submit"), Input(ids.SEARCH_GO, "n_clicks"),
                  State(ids.SEARCH, "value"), State(ids.URL, "search"), prevent_initial_call=True)(on_search)
-    app.callback(Output(ids.VESSEL_GRID, "rowData"), Input(ids.VESSEL_LIST_REFRESH, "n_intervals"),
+    app.callback(Output(ids.VESSEL_GRID, "rowData"), Input(ids.VESSEL_LIST_SOCKET, "data-refresh"),
                  State(ids.URL, "search"), prevent_initial_call=True)(refresh_vessel_list)
     app.callback(Output(ids.VESSEL_HEADER, "children"), Output(ids.VESSEL_STAGES, "children"),
                  Output(ids.VESSEL_BOTTLENECK, "children"), Output(ids.BOX_GRID, "rowData"),
                  Output(ids.VESSEL_TIMELINE, "children"), Output(ids.VESSEL_EARLIER, "children"),
-                 Input(ids.VESSEL_SOCKET, "data-vessel"), State(ids.VESSEL_KEY, "data"),
+                 Input(ids.VESSEL_SOCKET, "data-refresh"), State(ids.VESSEL_KEY, "data"),
                  prevent_initial_call=True)(refresh_vessel)
     app.callback(Output(ids.FEEDS_GRID, "rowData"), Output(ids.FEEDS_REJECTS, "children"),
-                 Input(ids.FEEDS_REFRESH, "n_intervals"), State(ids.URL, "search"),
+                 Input(ids.FEEDS_SOCKET, "data-refresh"), State(ids.URL, "search"),
                  prevent_initial_call=True)(refresh_feeds)

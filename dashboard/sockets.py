@@ -1,6 +1,8 @@
-"""Socket.IO rooms: `wall:<lang>` for the walls (dashboard/emitter.py) and `vessel:<imo>` for
-managers with a vessel open. A vessel's room hears "vessel" when that call or one of its boxes
-changed (looked at every LIVE_SECONDS), and once a minute anyway, since time in stage moves."""
+"""Socket.IO rooms: `wall:<lang>` for the walls (dashboard/emitter.py); for managers,
+`vessel:<imo>` with a vessel open and `page:vessels` / `page:feeds` with those lists open. A room
+hears "refresh" when what its page shows changed (looked at every LIVE_SECONDS; a vessel's room
+when that call or one of its boxes changed, a list's when the state did, at most every
+PAGE_SECONDS), and once a minute anyway, since times in stage move and rejects arrive."""
 
 from __future__ import annotations
 
@@ -17,40 +19,45 @@ from feeds.identifiers import check_imo
 
 log = logging.getLogger(__name__)
 
-LIVE_SECONDS, ANYWAY_SECONDS = 2.0, 60.0
+LIVE_SECONDS, PAGE_SECONDS, ANYWAY_SECONDS = 2.0, 10.0, 60.0
+PAGES = ("vessels", "feeds")  # the list pages with a room of their own
 
 
-class VesselRooms:
+class ManagerRooms:
     def __init__(self, svc, socketio: SocketIO):
         self.svc, self.socketio = svc, socketio
-        self.watchers: dict[str, set[str]] = {}  # IMO → sids
-        self.sent: dict[str, tuple] = {}  # IMO → (fingerprint, when) of the last notice
+        self.watchers: dict[str, set[str]] = {}  # room → sids
+        self.sent: dict[str, tuple] = {}  # room → (fingerprint, when) of the last notice
         self._lock = threading.Lock()
-        self._timer = Every("vessel-rooms", LIVE_SECONDS, self._tick, at_stop=False)
+        self._timer = Every("manager-rooms", LIVE_SECONDS, self._tick, at_stop=False)
 
-    def start(self) -> "VesselRooms":
+    def start(self) -> "ManagerRooms":
         self._timer.start()
         return self
 
     def stop(self) -> None:
         self._timer.stop()
 
-    def join(self, imo: str, sid: str) -> None:
-        join_room(f"vessel:{imo}")
+    def join(self, room: str, sid: str) -> None:
+        join_room(room)
         with self._lock:
-            self.watchers.setdefault(imo, set()).add(sid)
+            self.watchers.setdefault(room, set()).add(sid)
 
     def leave(self, sid: str) -> None:
         with self._lock:
-            for imo in [imo for imo, sids in self.watchers.items() if sid in sids]:
-                self.watchers[imo].discard(sid)
-                if not self.watchers[imo]:
-                    del self.watchers[imo]
-                    self.sent.pop(imo, None)
+            for room in [room for room, sids in self.watchers.items() if sid in sids]:
+                self.watchers[room].discard(sid)
+                if not self.watchers[room]:
+                    del self.watchers[room]
+                    self.sent.pop(room, None)
 
-    def fingerprint(self, imo: str) -> tuple | None:
-        """What changes when the call or any of its boxes gets an event."""
+    def fingerprint(self, room: str) -> tuple | int | None:
+        """What changes when the room's page would show something else: for a vessel, an event
+        of the call or of any of its boxes; for a list, any event."""
         state = self.svc.store.state
+        if room.startswith("page:"):
+            return state.version
+        imo = room.partition(":")[2]
         with self.svc.store.lock:
             call = state.latest_call(imo)
             if call is None:
@@ -61,36 +68,44 @@ class VesselRooms:
     def _tick(self) -> None:
         with self._lock:
             watched = list(self.watchers)
-        for imo in watched:
+        for room in watched:
             try:
-                self._notify_if_changed(imo)
-            except Exception:  # one vessel's update must never stop the others
-                log.exception("vessel room %s update failed", imo)
+                self._notify_if_changed(room)
+            except Exception:  # one room's update must never stop the others
+                log.exception("room %s update failed", room)
 
-    def _notify_if_changed(self, imo: str) -> None:
+    def _notify_if_changed(self, room: str) -> None:
         """Also notifies once just after a page joined: events between the page's build and its
         joining are then not missed."""
-        now, current = time.monotonic(), self.fingerprint(imo)
+        now, current = time.monotonic(), self.fingerprint(room)
+        gap = PAGE_SECONDS if room.startswith("page:") else 0.0
         with self._lock:
-            last, at = self.sent.get(imo, (None, 0.0))
-            changed = current != last or now - at >= ANYWAY_SECONDS
-            if changed and imo in self.watchers:
-                self.sent[imo] = (current, now)
+            last, at = self.sent.get(room, (None, -ANYWAY_SECONDS))
+            changed = (current != last and now - at >= gap) or now - at >= ANYWAY_SECONDS
+            if changed and room in self.watchers:
+                self.sent[room] = (current, now)
         if changed:
-            self.socketio.emit("vessel", {"imo": imo, "at": time.time() * 1000}, to=f"vessel:{imo}")
+            self.socketio.emit("refresh", {"room": room, "at": time.time() * 1000}, to=room)
 
 
-def register_sockets(socketio: SocketIO, svc, walls, vessels: VesselRooms) -> None:
+def manager_room(args) -> str | None:
+    """The room a manager's page asks for (`?vessel=<imo>` or `?page=vessels|feeds`), if valid."""
+    if args.get("vessel"):
+        imo, problem = check_imo(args["vessel"][:32])
+        return None if problem else f"vessel:{imo}"
+    return f"page:{args['page']}" if args.get("page") in PAGES else None
+
+
+def register_sockets(socketio: SocketIO, svc, walls, managers: ManagerRooms) -> None:
     """One connect handler for every room: the credential decides which it may join."""
 
     def on_connect(auth=None):
         credential = credential_of(request, svc)
-        wanted = request.args.get("vessel")
-        if wanted:
-            imo, problem = check_imo(wanted[:32])
-            if credential.kind is not Kind.MANAGER or problem:
+        if request.args.get("vessel") or request.args.get("page"):
+            room = manager_room(request.args)
+            if credential.kind is not Kind.MANAGER or room is None:
                 return False
-            vessels.join(imo, request.sid)
+            managers.join(room, request.sid)
             return None
         if not may_open(credential, "/"):
             return False  # the wall's rooms are for the display token and managers
@@ -98,4 +113,4 @@ def register_sockets(socketio: SocketIO, svc, walls, vessels: VesselRooms) -> No
         return None
 
     socketio.on_event("connect", on_connect)
-    socketio.on_event("disconnect", lambda *args: vessels.leave(request.sid))
+    socketio.on_event("disconnect", lambda *args: managers.leave(request.sid))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import dash_ag_grid as dag
-from dash import dcc, html
+from dash import html
+from dash_socketio import DashSocketIO
 
 from layouts import ids
 from layouts.i18n import number, stamp, text
@@ -50,4 +51,4 @@ def feeds_page(report: dict, lang: str) -> html.Div:
     return html.Div([page_title(text("feeds_title", lang), html.P(f"{text('col_rejects', lang)}: {number(totals, lang)}")),
                      html.Section(partner_grid(report["partners"], lang), className="panel"),
                      html.Section(reject_list(report, lang), id=ids.FEEDS_REJECTS, className="panel"),
-                     dcc.Interval(id=ids.FEEDS_REFRESH, interval=10_000)])
+                     DashSocketIO(id=ids.FEEDS_SOCKET, eventNames=["refresh"], options={"query": {"page": "feeds"}})])

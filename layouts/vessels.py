@@ -52,7 +52,7 @@ def vessel_list_page(rows: list[dict], lang: str, delayed_only: bool) -> html.Di
                       dashGridOptions={"theme": GRID_THEME, "animateRows": False}, style={"height": "75vh"})
     hint = html.P(text("delayed_only", lang), className="hint") if delayed_only else None
     return html.Div([page_title(text("vessels_title", lang), hint), grid,
-                     dcc.Interval(id=ids.VESSEL_LIST_REFRESH, interval=10_000)])
+                     DashSocketIO(id=ids.VESSEL_LIST_SOCKET, eventNames=["refresh"], options={"query": {"page": "vessels"}})])
 
 
 # -- /vessels/<imo> ----------------------------------------------------------------------------
@@ -165,6 +165,6 @@ def vessel_page(view: dict, lang: str) -> html.Div:
             html.Section(call_timeline(view["timeline"], lang), id=ids.VESSEL_TIMELINE, className="panel"),
             html.Section(earlier_calls(view["earlier_calls"], lang), id=ids.VESSEL_EARLIER, className="panel"),
         ]),
-        DashSocketIO(id=ids.VESSEL_SOCKET, eventNames=["vessel"], options={"query": {"vessel": imo}}),
+        DashSocketIO(id=ids.VESSEL_SOCKET, eventNames=["refresh"], options={"query": {"vessel": imo}}),
         dcc.Store(id=ids.VESSEL_KEY, data={"imo": imo, "lang": lang}),
     ])
