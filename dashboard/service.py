@@ -15,7 +15,7 @@ from dashboard.config import Config
 from dashboard.history import KpiHistory
 from dashboard.state.port import PortState
 from dashboard.store import Every, StateStore, snapshot_if_changed
-from feeds.consumer import LogConsumer
+from feeds.consumer import LogConsumer, parse_id
 from feeds.profile import load_profile
 from feeds.publisher import Publisher
 
@@ -109,6 +109,23 @@ class PortPulse:
             return bool(self.redis.ping())
         except (redis.RedisError, OSError):
             return False
+
+    def log_position(self) -> dict:
+        """Where the state stands in the log: the stream id it last applied, the log's head, and
+        how far behind that is in log time (stream ids are the milliseconds they were added at).
+        `behind_seconds` is None while Redis is away."""
+        applied = self.store.state.last_stream_id
+        try:
+            head = self.redis.xinfo_stream(self.publisher.keys.events).get("last-generated-id")
+        except redis.ResponseError:  # no log yet
+            head = None
+        except (redis.RedisError, OSError):
+            return {"applied": applied, "head": None, "behind_seconds": None}
+        head = head.decode() if isinstance(head, bytes) else head
+        behind = 0.0
+        if head and parse_id(head) > parse_id(applied):
+            behind = max(0.0, (parse_id(head)[0] - parse_id(applied)[0]) / 1000)
+        return {"applied": applied, "head": head, "behind_seconds": behind}
 
     def log_lag(self, consumed: int) -> int | None:
         """Entries in the log not yet applied: entries ever added minus entries consumed."""

@@ -15,7 +15,6 @@ import orjson
 from dashboard.state import delays as state_delays
 from dashboard.state import kpis as state_kpis
 from dashboard.state.boxes import DONE, PARTY
-from dashboard.state.timeline import TYPE, entry_data
 from feeds.profile import STAGE_PARTIES
 from layouts import i18n
 from layouts.figures import berth_gantt, trend
@@ -37,7 +36,7 @@ def fast_facts(state, now: float, demo: dict | None) -> dict:
     for direction, stages in STAGE_PARTIES.items():
         for stage in stages:
             if stage != DONE[direction]:
-                n = counts[f"containers.{direction}.{stage}"] = len(state.stage_members.get((direction, stage), ()))
+                n = counts[f"containers.{direction}.{stage}"] = len(state.stages[(direction, stage)])
                 in_port += n
     counts["containers.in_port"] = in_port
     return {"now": now, "zone": state.profile.timezone, "counts": counts, "ticker": list(state.ticker)[-12:][::-1],
@@ -65,17 +64,26 @@ def demo_badge(demo: dict | None, lang: str) -> str | None:
 
 
 # -- slow: clearance, chain, alerts, feeds, services, figures --------------------------------------
-def slow_facts(state, now: float, trends: dict | None = None) -> dict:
-    kpis = state_kpis.kpis(state, now)
-    late = state_delays.late_boxes(state, now)
-    delayed = state_delays.delayed_calls(state, now, late)
-    return {"kpis": kpis, "zone": state.profile.timezone,
+def slow_facts(state, now: float) -> dict:
+    """Plain values only (read under the state's lock): nothing here is worded or drawn."""
+    delayed = state_delays.delayed_calls(state, now)
+    kpis = state_kpis.kpis(state, now, delayed=delayed)
+    zone = state.profile.timezone
+    return {"kpis": kpis, "zone": zone, "profile": state.profile,
             "chain": chain(state, kpis["stage_dwell"]),
-            "vessels": [(state.calls[key], reasons) for key, reasons in sorted(delayed.items())[:5]],
-            "boxes": sorted(late, key=lambda item: (-item[1], item[0].number))[:5],
-            "schematic": schematic(state), "profile": state.profile,
-            "gantt": orjson.loads(berth_gantt(*gantt_rows(state, now, delayed)).to_json()),  # JSON-safe dates
-            "trends": {direction: orjson.loads(trend(points, baseline=state.profile.baselines.get(
+            "vessels": [(state.calls[key].imo, state.calls[key].name, reasons)
+                        for key, reasons in sorted(delayed.items())[:5]],
+            "boxes": [{"number": box.number, "stage": box.stage, "since": box.since,
+                       "party": "customs" if box.held else PARTY[box.stage]}
+                      for box, _ in state_delays.worst_late(state, now)],
+            "schematic": schematic(state), "gantt_rows": gantt_rows(state, now, delayed)}
+
+
+def slow_figures(facts: dict, trends: dict | None) -> dict:
+    """The berth Gantt and the clearance trends, as JSON-safe figures (the same in every language)."""
+    baselines = facts["profile"].baselines
+    return {"gantt": orjson.loads(berth_gantt(*facts["gantt_rows"]).to_json()),
+            "trends": {direction: orjson.loads(trend(points, baseline=baselines.get(
                 f"clearance_{direction}_hours")).to_json()) for direction, points in (trends or {}).items()}}
 
 
@@ -95,8 +103,7 @@ def slow_view(facts: dict, lang: str) -> dict:
     }
     values.update({f"services.{name}": i18n.number(value, lang) for name, value in kpis["services"].items()})
     return {"kpis": values, "chain": chain_view(facts["chain"], lang), "alerts": alerts_view(facts, lang),
-            "feeds": feed_rows(kpis["feeds"], lang), "schematic": schematic_view(facts, lang),
-            "gantt": facts["gantt"], "trends": facts["trends"]}
+            "feeds": feed_rows(kpis["feeds"], lang), "schematic": schematic_view(facts, lang)}
 
 
 def chain(state, dwell: dict) -> dict:
@@ -120,16 +127,14 @@ def chain_view(nodes: dict, lang: str) -> dict:
 def alerts_view(facts: dict, lang: str) -> list[dict]:
     """The delayed vessels (up to 5), then the boxes longest past their SLA (up to 5)."""
     items = []
-    for call, reasons in facts["vessels"]:
+    for imo, name, reasons in facts["vessels"]:
         why = ", ".join(i18n.text("reason_" + r, lang) for r in reasons)
-        items.append({"kind": "vessel", "imo": call.imo,
-                      "text": i18n.text("delayed_vessel", lang, name=call.name or call.imo, why=why)})
-    for box, _ in facts["boxes"]:
-        party = "customs" if box.held else PARTY[box.stage]
-        items.append({"kind": "box", "number": box.number, "text": i18n.text(
-            "stuck_box", lang, number=box.number, stage=i18n.text("stage_" + box.stage, lang),
-            party=i18n.text("party_" + party, lang),
-            since=i18n.short_time(datetime.fromtimestamp(box.since, facts["zone"]), lang))})
+        items.append({"kind": "vessel", "imo": imo, "text": i18n.text("delayed_vessel", lang, name=name or imo, why=why)})
+    for box in facts["boxes"]:
+        items.append({"kind": "box", "number": box["number"], "text": i18n.text(
+            "stuck_box", lang, number=box["number"], stage=i18n.text("stage_" + box["stage"], lang),
+            party=i18n.text("party_" + box["party"], lang),
+            since=i18n.short_time(datetime.fromtimestamp(box["since"], facts["zone"]), lang))})
     return items
 
 
@@ -142,12 +147,7 @@ def feed_rows(feeds: dict, lang: str) -> list[dict]:
 def schematic(state) -> dict:
     """Who lies at each berth, and how many boxes wait at each inspection site."""
     at_berth = {call.berth: call.name or call.imo for call in state.calls.values() if call.status == "at_berth"}
-    pending: dict[str | None, int] = {}
-    for direction in ("import", "export"):
-        for box in state.stage_members.get((direction, "in_inspection"), ()):
-            site = inspection_site(box)
-            pending[site] = pending.get(site, 0) + 1
-    return {"at_berth": at_berth, "pending": pending}
+    return {"at_berth": at_berth, "pending": {site: n for site, n in state.pending_by_site.items() if n}}
 
 
 def schematic_view(facts: dict, lang: str) -> list[dict]:
@@ -156,13 +156,6 @@ def schematic_view(facts: dict, lang: str) -> list[dict]:
              "berths": [{"berth": b, "vessel": at_berth.get(b)} for b in t.berths]} for t in profile.terminals]
     return rows + [{"kind": "site", "name": s["name"][lang], "pending": i18n.number(pending.get(s["id"], 0), lang)}
                    for s in profile.inspection_sites]
-
-
-def inspection_site(box) -> str | None:
-    for entry in reversed(box.timeline):
-        if entry[TYPE] == "customs.inspection_ordered":
-            return entry_data(entry).get("site")
-    return None
 
 
 def gantt_rows(state, now: float, delayed: dict) -> tuple[list[dict], datetime, datetime, datetime]:

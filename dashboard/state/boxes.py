@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 
-from dashboard.state.timeline import CALL, CLASSIFIER, DATA, DIRECTION, T, TYPE
+from dashboard.state.timeline import CALL, CLASSIFIER, DATA, DIRECTION, T, TYPE, entry_data
 
 DIVERTED_TO = (b'"to":"inspection"', b'"to":"direct"')
 MOVE_TYPES = frozenset({"container.discharged", "container.moved", "container.loaded"})
@@ -31,12 +31,13 @@ def _diverted(entry: tuple) -> bool:
 
 
 class BoxVisit:
-    __slots__ = ("number", "timeline", "direction", "stage", "since", "held", "discharged", "gated_in",
+    __slots__ = ("number", "uid", "timeline", "direction", "stage", "since", "held", "discharged", "gated_in",
                  "gated_out", "loaded", "released", "ordered", "completed", "moves", "diverted", "call",
                  "expected", "contribution")
 
-    def __init__(self, number: str):
+    def __init__(self, number: str, uid: int = 0):
         self.number = number
+        self.uid = uid  # the state's own number for this visit (orders visits that tie on a time)
         self.timeline: list[tuple] = []
         self.contribution: tuple | None = None  # what the aggregates hold for this visit
         self._reset()
@@ -146,3 +147,12 @@ class BoxVisit:
         rest, self.timeline = self.timeline[cut:], self.timeline[:cut]
         self.derive()
         return rest
+
+
+def inspection_site(box: BoxVisit) -> str | None:
+    """The site named by the box's latest inspection order."""
+    for entry in reversed(box.timeline):
+        if entry[TYPE] == "customs.inspection_ordered":
+            site = entry_data(entry).get("site")
+            return site if isinstance(site, str) else None
+    return None

@@ -1,16 +1,20 @@
-"""Stage dwell, late boxes, the bottleneck and delayed vessels, as of `now` (docs/kpis.md)."""
+"""Stage dwell, late boxes, the bottleneck and delayed vessels, as of `now` (docs/kpis.md).
+
+Read from the stages' read models (dashboard/state/stages.py): the cost of a read is the calls
+in port and the boxes that crossed an SLA since the last read, not the boxes in port. One call's
+figures (the vessel page) are read from that call's own boxes.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-import numpy as np
+import heapq
 
 from dashboard.state.boxes import DONE, PARTY
 from feeds.profile import STAGE_PARTIES
 
 HOUR = 3600.0
 WARN_SHARE = 0.75  # a box that has used three quarters of its stage's SLA is shown as near it
+DISCHARGE = ("import", "awaiting_discharge")
 
 
 def sla_start(state, box, since: float) -> float | None:
@@ -19,6 +23,11 @@ def sla_start(state, box, since: float) -> float | None:
         return since
     call = state.call_of(box)
     return None if call is None else call.berthed
+
+
+def sla_limit(state, direction: str, stage: str, now: float) -> float:
+    """Boxes whose SLA clock started before this moment are late now."""
+    return now - state.profile.sla_hours[direction].get(stage, float("inf")) * HOUR
 
 
 def sla_status(state, box, now: float) -> str | None:
@@ -34,82 +43,155 @@ def sla_status(state, box, now: float) -> str | None:
     return "late" if used > 1 else "warn" if used > WARN_SHARE else "ok"
 
 
+def delay_hours(state, box, now: float) -> float:
+    """Hours past the SLA of the box's stage (0 when not late or not in port)."""
+    if not box.in_port:
+        return 0.0
+    start = sla_start(state, box, box.since)
+    limit = sla_limit(state, box.direction, box.stage, now)
+    return (limit - start) / HOUR if start is not None and start < limit else 0.0
+
+
 def stage_dwell(state, now: float) -> dict:
     dwell = {}
     for direction, stages in STAGE_PARTIES.items():
-        dwell[direction] = {}
-        for stage in stages:
-            if stage == DONE[direction]:
-                continue
-            members = state.stage_members.get((direction, stage), {})
-            hours = (now - np.fromiter(members.values(), dtype=float, count=len(members))) / HOUR
-            if hours.size:
-                median, p90 = np.percentile(hours, [50, 90])
-                dwell[direction][stage] = {"n": int(hours.size), "median": float(median), "p90": float(p90)}
-            else:
-                dwell[direction][stage] = {"n": 0, "median": None, "p90": None}
+        dwell[direction] = {stage: state.stages[(direction, stage)].dwell(now)
+                            for stage in stages if stage != DONE[direction]}
     return dwell
 
 
-def late_boxes(state, now: float) -> list[tuple]:
-    """(box, delay hours) for every box past its stage's SLA now."""
-    late = []
-    for (direction, stage), members in state.stage_members.items():
-        if stage == DONE.get(direction) or not members:
+def _late_calls(state, limit: float):
+    """Awaiting discharge: (call, its waiting boxes {box: held}) for each call berthed before
+    `limit`; boxes that name only their ship are resolved one by one."""
+    for key, boxes in state.stages[DISCHARGE].by_call.items():
+        if key is None:
             continue
-        limit = now - state.profile.sla_hours[direction].get(stage, float("inf")) * HOUR
-        if stage != "awaiting_discharge":
-            since = np.fromiter(members.values(), dtype=float, count=len(members))
-            if not (since < limit).any():
-                continue
-        for box, since in members.items():
-            start = sla_start(state, box, since)
-            if start is not None and start < limit:
-                late.append((box, (limit - start) / HOUR))
+        if key[1] is not None:
+            call = state.calls.get(key)
+            if call is not None and call.berthed is not None and call.berthed < limit:
+                yield call, boxes
+            continue
+        resolved: dict = {}
+        for box, held in boxes.items():
+            call = state.call_of(box)
+            if call is not None and call.berthed is not None and call.berthed < limit:
+                resolved.setdefault(call.key, (call, {}))[1][box] = held
+        yield from resolved.values()
+
+
+def late_by_stage(state, now: float) -> dict[tuple, tuple[int, float, int, float]]:
+    """(direction, stage) → (late boxes, delay hours, held late boxes, their hours), late stages only."""
+    figures = {}
+    for (direction, stage), index in state.stages.items():
+        limit = sla_limit(state, direction, stage, now)
+        if index.tracks_late:
+            counted = index.late_hours(limit)
+        else:
+            counted = [0, 0.0, 0, 0.0]
+            for call, boxes in _late_calls(state, limit):
+                held = sum(boxes.values())
+                hours = (limit - call.berthed) / HOUR
+                counted = [counted[0] + len(boxes), counted[1] + len(boxes) * hours,
+                           counted[2] + held, counted[3] + held * hours]
+        if counted[0]:
+            figures[(direction, stage)] = tuple(counted)
+    return figures
+
+
+def late_per_call(state, now: float) -> dict[tuple, int]:
+    """Call key → its boxes late now."""
+    counts: dict[tuple, int] = {}
+    for (direction, stage), index in state.stages.items():
+        limit = sla_limit(state, direction, stage, now)
+        if not index.tracks_late:
+            for call, boxes in _late_calls(state, limit):
+                counts[call.key] = counts.get(call.key, 0) + len(boxes)
+            continue
+        index.move_boundary(limit)
+        for key, n in index.late_by_call.items():
+            if key[1] is not None:
+                counts[key] = counts.get(key, 0) + n
+        for boxes in index.loose_late.values():
+            for box in boxes:
+                call = state.call_of(box)
+                if call is not None:
+                    counts[call.key] = counts.get(call.key, 0) + 1
+    return counts
+
+
+def worst_late(state, now: float, k: int = 5) -> list[tuple]:
+    """The k late boxes longest past their SLA: (box, delay hours), then by number."""
+    candidates = []
+    for (direction, stage), index in state.stages.items():
+        limit = sla_limit(state, direction, stage, now)
+        if index.tracks_late:
+            index.move_boundary(limit)
+            candidates += [(box, (limit - since) / HOUR) for since, box in index.oldest(k) if since < limit]
+        else:
+            for call, boxes in _late_calls(state, limit):
+                hours = (limit - call.berthed) / HOUR
+                candidates += [(box, hours) for box in heapq.nsmallest(k, boxes, key=lambda b: b.number)]
+    return sorted(candidates, key=lambda item: (-item[1], item[0].number))[:k]
+
+
+def late_boxes(state, now: float) -> list[tuple]:
+    """(box, delay hours) for every box past its stage's SLA now (the whole list: for checks)."""
+    late = []
+    for (direction, stage), index in state.stages.items():
+        limit = sla_limit(state, direction, stage, now)
+        if index.tracks_late:
+            late += [(box, (limit - since) / HOUR) for since, _, box in index.order.irange(maximum=(limit,))]
+        else:
+            for call, boxes in _late_calls(state, limit):
+                late += [(box, (limit - call.berthed) / HOUR) for box in boxes]
     return late
 
 
-def delay_summary(state, now: float) -> dict:
-    late = late_boxes(state, now)
-    by_stage: dict[tuple, list] = defaultdict(lambda: [0.0, 0, defaultdict(float)])
-    by_party: dict[str, float] = defaultdict(float)
-    for box, hours in late:
-        party = "customs" if box.held else PARTY[box.stage]
-        record = by_stage[(box.direction, box.stage)]
-        record[0] += hours
-        record[1] += 1
-        record[2][party] += hours
-        by_party[party] += hours
+def delay_summary(state, now: float, delayed: dict | None = None) -> dict:
+    by_stage = late_by_stage(state, now)
+    by_party: dict[str, float] = {}
+    records = {}
+    for (direction, stage), (count, hours, held, held_hours) in by_stage.items():
+        parties = {}
+        if count > held:
+            parties[PARTY[stage]] = hours - held_hours
+        if held:
+            parties["customs"] = parties.get("customs", 0.0) + held_hours
+        for party, party_hours in parties.items():
+            by_party[party] = by_party.get(party, 0.0) + party_hours
+        records[(direction, stage)] = (hours, count, parties)
     bottleneck = None
-    if by_stage:
-        (direction, stage), (hours, boxes, parties) = max(by_stage.items(), key=lambda item: (item[1][0], item[0]))
+    if records:
+        (direction, stage), (hours, boxes, parties) = max(records.items(), key=lambda item: (item[1][0], item[0]))
         bottleneck = {"direction": direction, "stage": stage, "party": max(parties, key=parties.get),
                       "delay_hours": hours, "boxes": boxes}
-    return {"vessels": len(delayed_calls(state, now, late)), "containers": len(late),
-            "bottleneck_stage": bottleneck, "by_party": dict(by_party)}
+    delayed = delayed_calls(state, now) if delayed is None else delayed
+    return {"vessels": len(delayed), "containers": sum(record[1] for record in records.values()),
+            "bottleneck_stage": bottleneck, "by_party": by_party}
 
 
-def delayed_calls(state, now: float, late: list[tuple] | None = None) -> dict:
-    """Calls not departed that are delayed now → the reasons for each."""
-    late = late_boxes(state, now) if late is None else late
-    late_per_call: dict = defaultdict(int)
-    for box, _ in late:
-        call = state.call_of(box)
-        if call is not None:
-            late_per_call[call.key] += 1
+def call_delay_reasons(state, call, now: float, late: int, boxes: int) -> list[str]:
+    """Why a call not departed is delayed now: berthed late, overdue, too many late boxes."""
+    if call.departed is not None:
+        return []
+    reasons = []
     tolerance = state.profile.berth_tolerance_hours * HOUR
+    if call.eta is not None and call.berthed is not None and call.berthed - call.eta > tolerance:
+        reasons.append("berthed_late")
+    elif call.eta is not None and call.berthed is None and now - call.eta > tolerance:
+        reasons.append("overdue")
+    if late and boxes and late / boxes > state.profile.late_box_share:
+        reasons.append("boxes_late")
+    return reasons
+
+
+def delayed_calls(state, now: float) -> dict:
+    """Calls not departed that are delayed now → the reasons for each."""
+    late = late_per_call(state, now)
     delayed = {}
     for key, call in state.calls.items():
-        if call.departed is not None:
-            continue
-        reasons = []
-        if call.eta is not None and call.berthed is not None and call.berthed - call.eta > tolerance:
-            reasons.append("berthed_late")
-        elif call.eta is not None and call.berthed is None and now - call.eta > tolerance:
-            reasons.append("overdue")
-        boxes = len(state.boxes_of(call)) if late_per_call.get(key) else 0
-        if boxes and late_per_call[key] / boxes > state.profile.late_box_share:
-            reasons.append("boxes_late")
+        n = late.get(key, 0)
+        reasons = call_delay_reasons(state, call, now, n, state.box_count(call) if n else 0)
         if reasons:
             delayed[key] = reasons
     return delayed

@@ -59,45 +59,56 @@ def berth_occupancy(state) -> float:
     return len(berths) / len(state.profile.berths) if state.profile.berths else 0.0
 
 
-def container_counts(state, now: float) -> dict:
+def ended(state, now: float) -> list[tuple]:
+    """(direction, diverted, moves) of every visit that ended in the last 24 h."""
+    return state.visit_ends.summed(now - DAY, now, "ended",
+                                   lambda boxes: [(box.direction, box.diverted, box.moves) for box in boxes])
+
+
+def container_counts(state, now: float, ended_24h: list[tuple] | None = None) -> dict:
     counts = {"in_port": 0}
-    ended = Counter(box.direction for box in state.visit_ends.keys(now - DAY, now))
+    done = Counter(direction for direction, _, _ in (ended(state, now) if ended_24h is None else ended_24h))
     for direction, stages in STAGE_PARTIES.items():
         counts[direction] = {}
         for stage in stages:
             if stage == DONE[direction]:
-                counts[direction][stage] = ended[direction]
+                counts[direction][stage] = done[direction]
             else:
-                n = len(state.stage_members.get((direction, stage), ()))
+                n = len(state.stages[(direction, stage)])
                 counts[direction][stage] = n
                 counts["in_port"] += n
     return counts
 
 
-def clearance(state, now: float) -> tuple[dict, dict]:
-    """Overall clearance (import and export) and arrival-to-pickup over the last 24 h."""
-    import_hours, pickup_hours = [], []
-    for box in state.import_done.keys(now - DAY, now):
+def _import_clearance(state, boxes) -> list[tuple[float, bool]]:
+    """(berthed → gate-out hours, not inspected) of gated-out import boxes whose call berthed."""
+    hours = []
+    for box in boxes:
         call = state.call_of(box)
         if call is not None and call.berthed is not None:
-            hours = (box.gated_out - call.berthed) / HOUR
-            import_hours.append(hours)
-            if box.ordered == 0:
-                pickup_hours.append(hours)
-    export_hours = [max(0.0, box.released - box.gated_in) / HOUR
-                    for box in state.export_released.keys(now - DAY, now) if box.gated_in is not None]
+            hours.append(((box.gated_out - call.berthed) / HOUR, box.ordered == 0))
+    return hours
+
+
+def clearance(state, now: float) -> tuple[dict, dict]:
+    """Overall clearance (import and export) and arrival-to-pickup over the last 24 h."""
+    imports = state.import_done.summed(now - DAY, now, "clearance",
+                                       lambda boxes: _import_clearance(state, boxes), state.calls_version)
+    export_hours = state.export_released.summed(
+        now - DAY, now, "clearance",
+        lambda boxes: [max(0.0, box.released - box.gated_in) / HOUR for box in boxes if box.gated_in is not None])
     base = state.profile.baselines
-    result = {"import": with_baseline(summary(import_hours), base.get("clearance_import_hours")),
+    result = {"import": with_baseline(summary(hours for hours, _ in imports), base.get("clearance_import_hours")),
               "export": with_baseline(summary(export_hours), base.get("clearance_export_hours"))}
-    return result, summary(pickup_hours)
+    return result, summary(hours for hours, direct in imports if direct)
 
 
-def diversion(state, now: float) -> dict:
-    ended = list(state.visit_ends.keys(now - DAY, now))
-    diverted = sum(1 for box in ended if box.diverted)
-    n = len(ended)
+def diversion(state, now: float, ended_24h: list[tuple] | None = None) -> dict:
+    ended_24h = ended(state, now) if ended_24h is None else ended_24h
+    diverted = sum(1 for _, was_diverted, _ in ended_24h if was_diverted)
+    n = len(ended_24h)
     return {"share": diverted / n if n else None,
-            "moves_per_box": sum(box.moves for box in ended) / n if n else None,
+            "moves_per_box": sum(moves for _, _, moves in ended_24h) / n if n else None,
             "moves_saved": diverted, "hours_saved": diverted * state.profile.yard_transfer_hours, "n": n}
 
 
@@ -106,8 +117,7 @@ def inspections(state, now: float) -> dict:
     counted = state.counted
     return {"ordered": counted["customs.inspection_ordered"].count(midnight - 1e-9, now),
             "completed_today": counted["inspection.completed"].count(midnight - 1e-9, now),
-            "pending": len(state.stage_members.get(("import", "in_inspection"), ()))
-            + len(state.stage_members.get(("export", "in_inspection"), ()))}
+            "pending": len(state.stages[("import", "in_inspection")]) + len(state.stages[("export", "in_inspection")])}
 
 
 def services(state, now: float) -> dict:
@@ -137,22 +147,25 @@ def when(now) -> float:
     return now.timestamp() if isinstance(now, datetime) else float(now)
 
 
-def kpis(state, now, wall_now: float | None = None, rejects: dict[str, int] | None = None) -> dict:
-    """The whole KPI object at port-clock `now` (feed health at `wall_now`)."""
+def kpis(state, now, wall_now: float | None = None, rejects: dict[str, int] | None = None,
+         delayed: dict | None = None) -> dict:
+    """The whole KPI object at port-clock `now` (feed health at `wall_now`); `delayed`, the
+    delayed calls at `now` when the caller has them already."""
     now = when(now)
     clearance_hours, arrival_to_pickup = clearance(state, now)
+    ended_24h = ended(state, now)
     return {
         "now": iso(now, state.profile.timezone),
         "vessels": vessel_counts(state, now),
-        "containers": container_counts(state, now),
+        "containers": container_counts(state, now, ended_24h),
         "clearance_hours": clearance_hours,
         "arrival_to_pickup_hours": arrival_to_pickup,
         "stage_dwell": stage_dwell(state, now),
         "gate_lifts_last_hour": gate_lifts(state, now),
         "inspections": inspections(state, now),
-        "diversion": diversion(state, now),
+        "diversion": diversion(state, now, ended_24h),
         "berth_occupancy": berth_occupancy(state),
-        "delays": delay_summary(state, now),
+        "delays": delay_summary(state, now, delayed),
         "feeds": feed_health(state, time.time() if wall_now is None else wall_now, rejects or {}),
         "services": services(state, now),
     }

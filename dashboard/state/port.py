@@ -16,13 +16,13 @@ from xxhash import xxh3_128_intdigest
 
 from dashboard.state import kpis as kpi_object
 from dashboard.state import views
-from dashboard.state.boxes import BoxVisit, ends_visit
+from dashboard.state.boxes import DONE, BoxVisit, ends_visit, inspection_site
 from dashboard.state.calls import VesselCall, call_span
-from dashboard.state.delays import late_boxes
+from dashboard.state.stages import DischargeIndex, StageIndex
 from dashboard.state.timeline import ID, SOURCE, T, event_time, make_entry
 from dashboard.state.windows import EventTimes, KeyedWindow
 from feeds.events import VESSEL_TYPES
-from feeds.profile import PortProfile
+from feeds.profile import STAGE_PARTIES, PortProfile
 
 log = logging.getLogger(__name__)
 TICKER_TYPES = frozenset({"gate.in", "gate.out", "vessel.berthed", "inspection.completed"})
@@ -57,7 +57,7 @@ class FeedHealth:
 
 
 class PortState:
-    SNAPSHOT_VERSION = 3
+    SNAPSHOT_VERSION = 4
 
     def __init__(self, profile: PortProfile):
         self.profile = profile
@@ -71,7 +71,13 @@ class PortState:
         self.seen: set[int] = set()  # digests of every (source, id) applied
         self.voyageless: dict[str, list[tuple]] = defaultdict(list)  # IMO → vessel events without voyage
         self.declarations: dict[str, str] = {}  # customs declaration → the container it covers
-        self.stage_members: dict[tuple[str, str], dict[BoxVisit, float]] = defaultdict(dict)
+        # the boxes in each stage still in port (finished visits are in visit_ends): read models
+        self.stages: dict[tuple[str, str], StageIndex] = {
+            (direction, stage): DischargeIndex() if stage == "awaiting_discharge" else StageIndex()
+            for direction, stages in STAGE_PARTIES.items() for stage in stages if stage != DONE[direction]}
+        self.pending_by_site: Counter = Counter()  # boxes in inspection per site ordered
+        self.calls_version = 0
+        self.next_uid = 0  # each box visit's own number: orders visits that entered a stage together
         self.import_done = KeyedWindow()    # import visits by gate-out time
         self.export_released = KeyedWindow()  # export visits by release time
         self.visit_ends = KeyedWindow()     # every visit by the time it ended
@@ -131,6 +137,7 @@ class PortState:
         return True
 
     def _apply_vessel(self, event: dict, t: float) -> None:
+        self.calls_version += 1  # a call's berthing or span may move: windowed clearance reads again
         imo = event["vessel"]
         entry = make_entry(event, t)
         voyage = event.get("voyage")
@@ -184,8 +191,7 @@ class PortState:
         for moved in later:  # events that belong after this visit's end: a later visit
             self._place(visits, number, moved)
 
-    @staticmethod
-    def _visit_for(visits: list[BoxVisit], number: str, t: float) -> BoxVisit:
+    def _visit_for(self, visits: list[BoxVisit], number: str, t: float) -> BoxVisit:
         for index in range(len(visits) - 1, -1, -1):
             visit = visits[index]
             if visit.start <= t:
@@ -194,41 +200,62 @@ class PortState:
                     return visit
                 if index + 1 < len(visits):  # after this visit's end: the next visit began earlier
                     return visits[index + 1]
-                fresh = BoxVisit(number)
-                visits.append(fresh)
-                return fresh
+                return self._new_visit(visits, number)
         if visits:
             return visits[0]  # before the first visit: it started earlier than we knew
-        fresh = BoxVisit(number)
-        visits.append(fresh)
-        return fresh
+        return self._new_visit(visits, number)
+
+    def _new_visit(self, visits: list[BoxVisit], number: str) -> BoxVisit:
+        visit = BoxVisit(number, self.next_uid)
+        self.next_uid += 1
+        visits.append(visit)
+        return visit
 
     # -- indexes -------------------------------------------------------------------------------
     def _refresh(self, box: BoxVisit) -> None:
         """Move the visit's contribution in the indexes from what it was to what it is now."""
-        now = (box.direction, box.stage, box.since, box.gated_out, box.released, box.end, box.call)
+        site = inspection_site(box) if box.stage == "in_inspection" else None
+        now = (box.direction, box.stage, box.since, box.gated_out, box.released, box.end, box.call, box.held, site)
         old = box.contribution
         if now == old:
+            self._touch_windows(box)
             return
         if old is not None:
             self._withdraw(box, *old)
         self._contribute(box, *now)
         box.contribution = now
 
-    def _withdraw(self, box, direction, stage, since, gated_out, released, end, call) -> None:
-        self.stage_members[(direction, stage)].pop(box, None)
-        if gated_out is not None:
+    def _touch_windows(self, box: BoxVisit) -> None:
+        """A late event changed a figure of a visit the windows hold (moves, an inspection, a
+        gate-in before the release): their kept hours must be read again."""
+        if box.gated_out is not None and box.direction == "import":
+            self.import_done.touch(box.gated_out)
+        if box.released is not None and box.direction == "export":
+            self.export_released.touch(box.released)
+        if box.end is not None:
+            self.visit_ends.touch(box.end)
+
+    def _withdraw(self, box, direction, stage, since, gated_out, released, end, call, held, site) -> None:
+        index = self.stages.get((direction, stage))
+        if index is not None:
+            index.remove(box, since, call, held)
+            if stage == "in_inspection":
+                self.pending_by_site[site] -= 1
+        if gated_out is not None and direction == "import":
             self.import_done.drop(box, gated_out)
-        if released is not None:
+        if released is not None and direction == "export":
             self.export_released.drop(box, released)
         if end is not None:
             self.visit_ends.drop(box, end)
         if call is not None and call in self.calls:
             self.calls[call].boxes.discard(box)
 
-    def _contribute(self, box, direction, stage, since, gated_out, released, end, call) -> None:
-        if stage is not None:
-            self.stage_members[(direction, stage)][box] = since
+    def _contribute(self, box, direction, stage, since, gated_out, released, end, call, held, site) -> None:
+        index = self.stages.get((direction, stage))
+        if index is not None:
+            index.add(box, since, call, held)
+            if stage == "in_inspection":
+                self.pending_by_site[site] += 1
         if gated_out is not None and direction == "import":
             self.import_done.put(box, gated_out)
         if released is not None and direction == "export":
@@ -260,6 +287,13 @@ class PortState:
         if call.voyage is None or loose is None:
             return set(call.boxes)
         return call.boxes | {box for box in loose.boxes if self.call_of(box) is call}
+
+    def box_count(self, call: VesselCall) -> int:
+        """len(boxes_of(call)), without building the set."""
+        loose = self.calls.get((call.imo, None))
+        if call.voyage is None or loose is None:
+            return len(call.boxes)
+        return len(call.boxes) + sum(1 for box in loose.boxes if self.call_of(box) is call)
 
     def latest_visit(self, number: str) -> BoxVisit | None:
         visits = self.boxes.get(number)
@@ -300,9 +334,8 @@ class PortState:
         if call is None:
             return None
         now = self._now(now)
-        late = late_boxes(self, now)
-        view = views.call_view(self, call, now, late=late)
-        view["earlier_calls"] = [views.call_view(self, other, now, with_boxes=False, late=late)
+        view = views.call_view(self, call, now)
+        view["earlier_calls"] = [views.call_view(self, other, now, with_boxes=False)
                                  for other in sorted(self.calls_by_imo[imo], key=lambda c: c.start, reverse=True)
                                  if other is not call]
         return view

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboard.state.boxes import BoxVisit
 from dashboard.state.calls import VesselCall
-from dashboard.state.delays import delayed_calls, late_boxes, sla_status
+from dashboard.state.delays import call_delay_reasons, delay_hours, delayed_calls, sla_status
 from dashboard.state.timeline import entry_view, iso
 
 NEXT_STEP = {  # stage → (what happens next, who owns it)
@@ -38,38 +38,39 @@ def box_view(state, box: BoxVisit, now: float, *, visits: int = 1) -> dict:
     }
 
 
-def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True,
-              late: list[tuple] | None = None) -> dict:
+def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -> dict:
+    """One call, its figures read from its own boxes (never the whole port's)."""
     zone = state.profile.timezone
-    late = late_boxes(state, now) if late is None else late
-    delayed = delayed_calls(state, now, late)
+    boxes = state.boxes_of(call)
+    late = {box: hours for box in boxes for hours in (delay_hours(state, box, now),) if hours > 0}
+    # a voyage-less call lists its ship's loose boxes, some of which resolve to a voyage's call
+    own_late = len(late) if call.voyage is not None else sum(1 for box in late if state.call_of(box) is call)
+    reasons = call_delay_reasons(state, call, now, own_late, len(boxes))
     view = {
         "imo": call.imo, "voyage": call.voyage, "name": call.name, "status": call.status,
         "terminal": call.terminal, "berth": call.berth,
         "eta": iso(call.eta, zone), "etd": iso(call.etd, zone), "arrived": iso(call.arrived, zone),
         "berthed": iso(call.berthed, zone), "departed": iso(call.departed, zone),
         "hours_in_port": _hours_in_port(call, now), "contradictory": call.contradictory,
-        "delayed": call.key in delayed, "delay_reasons": delayed.get(call.key, []),
+        "delayed": bool(reasons), "delay_reasons": reasons,
         "expected_boxes": {"import": call.expected_import, "export": call.expected_export},
-        "progress": _progress(state.boxes_of(call), call),
+        "progress": _progress(boxes, call),
         "timeline": [entry_view(entry, zone) for entry in call.timeline],
     }
     if with_boxes:
-        boxes = state.boxes_of(call)
-        late = {box: hours for box, hours in late if box in boxes}
         view["boxes"] = [box_row(state, box, now, late.get(box, 0.0))
                          for box in sorted(boxes, key=lambda b: (b.number, b.start))]
         view["bottleneck"] = _bottleneck(late)
     return view
 
 
-def box_row(state, box: BoxVisit, now: float, delay_hours: float) -> dict:
+def box_row(state, box: BoxVisit, now: float, delay: float) -> dict:
     """One row of a call's box table."""
     return {"number": box.number, "direction": box.direction, "stage": box.stage,
             "since": iso(box.since, state.profile.timezone),
             "hours_in_stage": (now - box.since) / 3600 if box.in_port else None,
             "sla": sla_status(state, box, now), "waiting_on": box.waiting_on,
-            "late": delay_hours > 0, "delay_hours": delay_hours}
+            "late": delay > 0, "delay_hours": delay}
 
 
 def _hours_in_port(call: VesselCall, now: float) -> float | None:

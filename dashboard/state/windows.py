@@ -19,18 +19,38 @@ def _hours(start: float, end: float) -> range:
 
 
 class KeyedWindow:
-    """Keys (box visits) by a time of theirs, bucketed by hour: which keys fall in a window."""
+    """Keys (box visits) by a time of theirs, bucketed by hour: which keys fall in a window.
+
+    `summed` reads a window through per-hour partial results: an hour wholly inside the window is
+    read once and kept until that hour's keys or the caller's `version` change, so a read of the
+    last 24 h works through the two hours at its edges, not the day's boxes."""
 
     def __init__(self) -> None:
         self._buckets: dict[int, dict[Any, float]] = defaultdict(dict)
+        self._changes: dict[int, int] = defaultdict(int)  # hour → how often its keys changed
+        self._kept: dict = {}  # (hour, name) → (changes, version, partial): rebuilt after a restore
+
+    def __getstate__(self) -> dict:
+        return {"_buckets": self._buckets, "_changes": self._changes}
+
+    def __setstate__(self, saved: dict) -> None:
+        self.__dict__.update(saved)
+        self._kept = {}
 
     def put(self, key, t: float) -> None:
-        self._buckets[math.floor(t / HOUR)][key] = t
+        hour = math.floor(t / HOUR)
+        self._buckets[hour][key] = t
+        self._changes[hour] += 1
 
     def drop(self, key, t: float) -> None:
-        bucket = self._buckets.get(math.floor(t / HOUR))
-        if bucket is not None:
-            bucket.pop(key, None)
+        hour = math.floor(t / HOUR)
+        bucket = self._buckets.get(hour)
+        if bucket is not None and bucket.pop(key, None) is not None:
+            self._changes[hour] += 1
+
+    def touch(self, t: float) -> None:
+        """A key of this hour changed what it contributes, though not its time."""
+        self._changes[math.floor(t / HOUR)] += 1
 
     def keys(self, start: float, end: float) -> Iterator[Any]:
         """Keys with start < t ≤ end."""
@@ -38,6 +58,27 @@ class KeyedWindow:
             for key, t in self._buckets.get(hour, {}).items():
                 if start < t <= end:
                     yield key
+
+    def summed(self, start: float, end: float, name: str, partial, version=None) -> list:
+        """The partial results `partial(keys)` (a list) of the keys with start < t ≤ end, joined;
+        those of whole hours are kept, tagged with `name` and `version`."""
+        joined: list = []
+        hours = _hours(start, end)
+        for hour in hours:
+            bucket = self._buckets.get(hour)
+            if not bucket:
+                continue
+            if start < hour * HOUR and (hour + 1) * HOUR <= end:
+                stamp = (self._changes[hour], version)
+                kept = self._kept.get((hour, name))
+                if kept is None or kept[0] != stamp:
+                    kept = self._kept[(hour, name)] = (stamp, partial(bucket))
+                joined += kept[1]
+            else:
+                joined += partial([key for key, t in bucket.items() if start < t <= end])
+        for key in [key for key in self._kept if key[1] == name and key[0] not in hours]:
+            del self._kept[key]  # hours the window has left
+        return joined
 
 
 class EventTimes:
