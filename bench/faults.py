@@ -192,7 +192,8 @@ class Wall:
         self.connect()
 
     def _on_fast(self, payload: dict) -> None:
-        if self.fast is None or payload["seq"] >= self.fast["seq"]:
+        # a new epoch is a restarted service: its count starts afresh (as assets/wall.js does)
+        if self.fast is None or payload["epoch"] != self.fast["epoch"] or payload["seq"] >= self.fast["seq"]:
             self.fast = payload
 
     def connect(self) -> None:

@@ -1,6 +1,7 @@
-"""State benchmarks (docs/benchmarks.md): apply rate, memory per box, read API latency, cold start.
+"""State benchmarks (docs/benchmarks.md): apply rate, memory per box, read API latency, cold start,
+and the wall's updates with a port in motion.
 
-    python -m bench.state [--boxes N] [--rounds R] [--cold-events N] [--only rates|memory|cold]
+    python -m bench.state [--boxes N] [--rounds R] [--cold-events N] [--only rates|memory|cold|wall]
 
 Data: `bench.portgen` traffic (about 7 events per box). Each figure is the median of R rounds
 where it is cheap to repeat; memory and cold start run once. Prints one JSON line per figure.
@@ -22,14 +23,18 @@ import orjson
 import redis
 
 from bench.portgen import generate
+from dashboard import wallview
 from dashboard.app import create_app
 from dashboard.config import Config
+from dashboard.state.delays import late_boxes
 from dashboard.state.port import PortState
+from dashboard.state.timeline import event_time
 from feeds.embedded import EmbeddedRedis
 from feeds.events import validate_event
 from feeds.keys import PortKeys
 from feeds.profile import load_profile
 from feeds.publisher import Publisher
+from layouts.i18n import LANGS
 from tests.helpers import ACCESS_CONFIG, container_number, read_auth
 from tests.process import ServiceProcess
 
@@ -98,6 +103,52 @@ def api_latency(state: PortState, rounds: int) -> dict:
     return timings
 
 
+def port_in_motion(boxes: int) -> tuple[PortState, float]:
+    """A state of at least `boxes` box visits, many of them still in port: `portgen` traffic for a
+    fifth more boxes, cut six days before its end (so the latest boxes are mid-way through their
+    stages), plus the call of 5,000 boxes. → (state, now: its latest event time)."""
+    events = generate(boxes * 6 // 5, seed=1)
+    cut = event_time(events[-1]["time"]) - 6 * 86400
+    events = [e for e in events if event_time(e["time"]) <= cut]
+    events += big_call_events(5000, events[len(events) // 2]["time"])
+    state = PortState(PROFILE)
+    for event in events:
+        state.apply(event, arrival=0.0)
+    return state, state.latest_t
+
+
+def wall_updates(state: PortState, now: float, rounds: int) -> dict:
+    """One fast and one slow wall update as the emitter makes them (the facts read under the lock,
+    worded in both languages, the figures, the JSON), the port clock a second on each round."""
+    timings: dict[str, list] = {"fast_ms": [], "slow_ms": [], "slow_under_lock_ms": []}
+    figures = wallview.KeptFigures()  # as the emitter keeps them
+    for n in range(rounds):
+        moment = now + n
+        started = time.perf_counter()
+        facts = wallview.fast_facts(state, moment, None)
+        orjson.dumps({lang: wallview.fast_view(facts, lang) for lang in LANGS})
+        timings["fast_ms"].append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        facts = wallview.slow_facts(state, moment)
+        timings["slow_under_lock_ms"].append((time.perf_counter() - started) * 1000)
+        shared = figures(facts, {})
+        orjson.dumps({lang: {**wallview.slow_view(facts, lang), **shared} for lang in LANGS})
+        timings["slow_ms"].append((time.perf_counter() - started) * 1000)
+    return {name: round(statistics.median(values), 2) for name, values in timings.items()}
+
+
+def wall_part(boxes: int, rounds: int) -> None:
+    state, now = port_in_motion(boxes)
+    visits = sum(len(v) for v in state.boxes.values())
+    in_port = sum(len(index) for index in state.stages.values())
+    figures = wall_updates(state, now, rounds * 7)
+    print(json.dumps({"wall_update_ms_median": figures, "goal_ms": {"slow": 20, "fast": 2},
+                      "box_visits": visits, "in_port": in_port,
+                      "late": len(late_boxes(state, now)), "rounds": rounds * 7}))
+    print(json.dumps({"api_ms_median": api_latency(state, rounds * 3), "goal_ms": {"vessel_5000_boxes": 10},
+                      "box_visits": visits, "in_port": in_port}))
+
+
 def cold_start(events: list[dict], workdir: Path) -> dict:
     """A service starting on a log of len(events): with its snapshot, then without one."""
     with EmbeddedRedis(workdir / "valkey") as server:
@@ -123,7 +174,7 @@ def main() -> None:
     parser.add_argument("--boxes", type=int, default=500_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--cold-events", type=int, default=1_000_000)
-    parser.add_argument("--only", choices=("rates", "memory", "cold"), help="run one part")
+    parser.add_argument("--only", choices=("rates", "memory", "cold", "wall"), help="run one part")
     args = parser.parse_args()
     events = generate(args.boxes, seed=1)
     if args.only in (None, "rates"):
@@ -136,6 +187,8 @@ def main() -> None:
         print(json.dumps({"api_ms_median": api_latency(state, args.rounds * 3), "goal_ms": 50,
                           "boxes_in_state": tracked}))
         del state
+    if args.only in (None, "wall"):
+        wall_part(args.boxes, args.rounds)
     if args.only in (None, "cold"):
         with tempfile.TemporaryDirectory() as tmp:
             figures = cold_start(events[:args.cold_events], Path(tmp))

@@ -51,6 +51,7 @@ class WallEmitter:
         self._seq_lock = threading.Lock()     # the emitter thread and a joining screen both build
         self._position: dict = {"applied": "0-0", "head": None, "behind_seconds": None}
         self._position_at = -1e9
+        self.figures = wallview.KeptFigures()
         self._trends: dict = {}
         self._trends_at = -1e9
         self._stop = threading.Event()
@@ -94,7 +95,7 @@ class WallEmitter:
             trends = self.trends(now)
             with self.svc.store.lock:
                 facts, position = wallview.slow_facts(state, now), state.last_stream_id
-            shared = wallview.slow_figures(facts, trends)  # figures are the same in every language
+            shared = self.figures(facts, trends)
             views = {lang: {**wallview.slow_view(facts, lang), **shared} for lang in LANGS}
         stamp = self._stamp(event, position, now)
         return {lang: {**view, **stamp} for lang, view in views.items()}

@@ -87,6 +87,21 @@ def slow_figures(facts: dict, trends: dict | None) -> dict:
                 f"clearance_{direction}_hours")).to_json()) for direction, points in (trends or {}).items()}}
 
 
+class KeptFigures:
+    """`slow_figures`, drawn again only when their rows (to the minute) or the trends changed:
+    drawing a Plotly figure costs more than the rest of the slow update."""
+
+    def __init__(self) -> None:
+        self._kept: tuple | None = None  # (what they were drawn from, the figures)
+
+    def __call__(self, facts: dict, trends: dict | None) -> dict:
+        key = (facts["gantt_rows"], trends)
+        kept = self._kept
+        if kept is None or kept[0] != key:
+            kept = self._kept = (key, slow_figures(facts, trends))
+        return kept[1]
+
+
 def slow_view(facts: dict, lang: str) -> dict:
     kpis = facts["kpis"]
     clearance, diversion, containers = kpis["clearance_hours"], kpis["diversion"], kpis["containers"]
@@ -161,7 +176,7 @@ def schematic_view(facts: dict, lang: str) -> list[dict]:
 def gantt_rows(state, now: float, delayed: dict) -> tuple[list[dict], datetime, datetime, datetime]:
     """Calls at a berth, or that left one in the last 24 h, or planned on one within 24 h."""
     zone = state.profile.timezone
-    moment = datetime.fromtimestamp(now, zone)
+    moment = datetime.fromtimestamp(now - now % 60, zone)  # a minute is a pixel at 5 m: the figure is kept that long
 
     def when(t):
         return datetime.fromtimestamp(t, zone) if t is not None else None

@@ -30,26 +30,29 @@ def sla_limit(state, direction: str, stage: str, now: float) -> float:
     return now - state.profile.sla_hours[direction].get(stage, float("inf")) * HOUR
 
 
-def sla_status(state, box, now: float) -> str | None:
-    """"late" past the stage's SLA, "warn" past WARN_SHARE of it, "ok" before; None when the
-    visit is over or the stage has no SLA."""
+def sla_figures(state, box, now: float) -> tuple[str | None, float]:
+    """(SLA status, delay hours) of a box now. The status is "late" past the stage's SLA, "warn"
+    past WARN_SHARE of it, "ok" before, None when the visit is over or the stage has no SLA; the
+    delay is the hours past the SLA (0 when not late)."""
     if not box.in_port:
-        return None
-    limit = state.profile.sla_hours.get(box.direction or "", {}).get(box.stage or "")
+        return None, 0.0
+    hours = state.profile.sla_hours.get(box.direction or "", {}).get(box.stage or "")
+    if hours is None:
+        return None, 0.0
     start = sla_start(state, box, box.since)
-    if limit is None or start is None:
-        return None if limit is None else "ok"
-    used = (now - start) / (limit * HOUR) if limit else float("inf")
-    return "late" if used > 1 else "warn" if used > WARN_SHARE else "ok"
+    if start is None:
+        return "ok", 0.0
+    used = (now - start) / (hours * HOUR) if hours else float("inf")
+    limit = now - hours * HOUR
+    return ("late" if used > 1 else "warn" if used > WARN_SHARE else "ok"), ((limit - start) / HOUR if start < limit else 0.0)
+
+
+def sla_status(state, box, now: float) -> str | None:
+    return sla_figures(state, box, now)[0]
 
 
 def delay_hours(state, box, now: float) -> float:
-    """Hours past the SLA of the box's stage (0 when not late or not in port)."""
-    if not box.in_port:
-        return 0.0
-    start = sla_start(state, box, box.since)
-    limit = sla_limit(state, box.direction, box.stage, now)
-    return (limit - start) / HOUR if start is not None and start < limit else 0.0
+    return sla_figures(state, box, now)[1]
 
 
 def stage_dwell(state, now: float) -> dict:
@@ -61,22 +64,23 @@ def stage_dwell(state, now: float) -> dict:
 
 
 def _late_calls(state, limit: float):
-    """Awaiting discharge: (call, its waiting boxes {box: held}) for each call berthed before
-    `limit`; boxes that name only their ship are resolved one by one."""
+    """Awaiting discharge: (the boxes' call key, call, its waiting boxes {box: held}) for each call
+    berthed before `limit`; boxes that name only their ship are resolved one by one."""
     for key, boxes in state.stages[DISCHARGE].by_call.items():
         if key is None:
             continue
         if key[1] is not None:
             call = state.calls.get(key)
             if call is not None and call.berthed is not None and call.berthed < limit:
-                yield call, boxes
+                yield key, call, boxes
             continue
         resolved: dict = {}
         for box, held in boxes.items():
             call = state.call_of(box)
             if call is not None and call.berthed is not None and call.berthed < limit:
                 resolved.setdefault(call.key, (call, {}))[1][box] = held
-        yield from resolved.values()
+        for call, boxes in resolved.values():
+            yield key, call, boxes
 
 
 def late_by_stage(state, now: float) -> dict[tuple, tuple[int, float, int, float]]:
@@ -88,7 +92,7 @@ def late_by_stage(state, now: float) -> dict[tuple, tuple[int, float, int, float
             counted = index.late_hours(limit)
         else:
             counted = [0, 0.0, 0, 0.0]
-            for call, boxes in _late_calls(state, limit):
+            for _, call, boxes in _late_calls(state, limit):
                 held = sum(boxes.values())
                 hours = (limit - call.berthed) / HOUR
                 counted = [counted[0] + len(boxes), counted[1] + len(boxes) * hours,
@@ -104,7 +108,7 @@ def late_per_call(state, now: float) -> dict[tuple, int]:
     for (direction, stage), index in state.stages.items():
         limit = sla_limit(state, direction, stage, now)
         if not index.tracks_late:
-            for call, boxes in _late_calls(state, limit):
+            for _, call, boxes in _late_calls(state, limit):
                 counts[call.key] = counts.get(call.key, 0) + len(boxes)
             continue
         index.move_boundary(limit)
@@ -128,9 +132,11 @@ def worst_late(state, now: float, k: int = 5) -> list[tuple]:
             index.move_boundary(limit)
             candidates += [(box, (limit - since) / HOUR) for since, box in index.oldest(k) if since < limit]
         else:
-            for call, boxes in _late_calls(state, limit):
+            for key, call, boxes in _late_calls(state, limit):
                 hours = (limit - call.berthed) / HOUR
-                candidates += [(box, hours) for box in heapq.nsmallest(k, boxes, key=lambda b: b.number)]
+                first = index.first_by_number(key, k) if key[1] is not None else \
+                    heapq.nsmallest(k, boxes, key=lambda b: b.number)
+                candidates += [(box, hours) for box in first]
     return sorted(candidates, key=lambda item: (-item[1], item[0].number))[:k]
 
 
@@ -142,7 +148,7 @@ def late_boxes(state, now: float) -> list[tuple]:
         if index.tracks_late:
             late += [(box, (limit - since) / HOUR) for since, _, box in index.order.irange(maximum=(limit,))]
         else:
-            for call, boxes in _late_calls(state, limit):
+            for _, call, boxes in _late_calls(state, limit):
                 late += [(box, (limit - call.berthed) / HOUR) for box in boxes]
     return late
 

@@ -22,7 +22,7 @@ DAY = 24 * HOUR
 
 
 def summary(values) -> dict:
-    array = np.fromiter(values, dtype=float)
+    array = values if isinstance(values, np.ndarray) else np.fromiter(values, dtype=float)
     if array.size == 0:
         return {"median": None, "p90": None, "n": 0}
     median, p90 = np.percentile(array, [50, 90])
@@ -59,15 +59,29 @@ def berth_occupancy(state) -> float:
     return len(berths) / len(state.profile.berths) if state.profile.berths else 0.0
 
 
-def ended(state, now: float) -> list[tuple]:
-    """(direction, diverted, moves) of every visit that ended in the last 24 h."""
-    return state.visit_ends.summed(now - DAY, now, "ended",
-                                   lambda boxes: [(box.direction, box.diverted, box.moves) for box in boxes])
+def _ended_part(boxes) -> tuple[Counter, int, int]:
+    """(visits per direction, diverted, moves) of some visits that ended."""
+    by_direction, diverted, moves = Counter(), 0, 0
+    for box in boxes:
+        by_direction[box.direction] += 1
+        diverted += box.diverted
+        moves += box.moves
+    return by_direction, diverted, moves
 
 
-def container_counts(state, now: float, ended_24h: list[tuple] | None = None) -> dict:
+def ended(state, now: float) -> tuple[Counter, int, int]:
+    """(visits per direction, diverted, moves) of the visits that ended in the last 24 h."""
+    total, diverted, moves = Counter(), 0, 0
+    for part in state.visit_ends.summed(now - DAY, now, "ended", _ended_part):
+        total.update(part[0])
+        diverted += part[1]
+        moves += part[2]
+    return total, diverted, moves
+
+
+def container_counts(state, now: float, ended_24h: tuple | None = None) -> dict:
     counts = {"in_port": 0}
-    done = Counter(direction for direction, _, _ in (ended(state, now) if ended_24h is None else ended_24h))
+    done = (ended(state, now) if ended_24h is None else ended_24h)[0]
     for direction, stages in STAGE_PARTIES.items():
         counts[direction] = {}
         for stage in stages:
@@ -80,35 +94,45 @@ def container_counts(state, now: float, ended_24h: list[tuple] | None = None) ->
     return counts
 
 
-def _import_clearance(state, boxes) -> list[tuple[float, bool]]:
-    """(berthed → gate-out hours, not inspected) of gated-out import boxes whose call berthed."""
-    hours = []
+def _import_part(state, boxes) -> tuple[np.ndarray, np.ndarray]:
+    """Berthed → gate-out hours of gated-out import boxes whose call berthed; and of those not inspected."""
+    every, direct = [], []
     for box in boxes:
         call = state.call_of(box)
         if call is not None and call.berthed is not None:
-            hours.append(((box.gated_out - call.berthed) / HOUR, box.ordered == 0))
-    return hours
+            hours = (box.gated_out - call.berthed) / HOUR
+            every.append(hours)
+            if box.ordered == 0:
+                direct.append(hours)
+    return np.array(every, dtype=float), np.array(direct, dtype=float)
+
+
+def _export_part(boxes) -> np.ndarray:
+    return np.array([max(0.0, box.released - box.gated_in) / HOUR for box in boxes if box.gated_in is not None],
+                    dtype=float)
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.empty(0)
 
 
 def clearance(state, now: float) -> tuple[dict, dict]:
     """Overall clearance (import and export) and arrival-to-pickup over the last 24 h."""
     imports = state.import_done.summed(now - DAY, now, "clearance",
-                                       lambda boxes: _import_clearance(state, boxes), state.calls_version)
-    export_hours = state.export_released.summed(
-        now - DAY, now, "clearance",
-        lambda boxes: [max(0.0, box.released - box.gated_in) / HOUR for box in boxes if box.gated_in is not None])
+                                       lambda boxes: _import_part(state, boxes), state.calls_version)
+    exports = state.export_released.summed(now - DAY, now, "clearance", _export_part)
     base = state.profile.baselines
-    result = {"import": with_baseline(summary(hours for hours, _ in imports), base.get("clearance_import_hours")),
-              "export": with_baseline(summary(export_hours), base.get("clearance_export_hours"))}
-    return result, summary(hours for hours, direct in imports if direct)
+    result = {"import": with_baseline(summary(_joined([every for every, _ in imports])),
+                                      base.get("clearance_import_hours")),
+              "export": with_baseline(summary(_joined(exports)), base.get("clearance_export_hours"))}
+    return result, summary(_joined([direct for _, direct in imports]))
 
 
-def diversion(state, now: float, ended_24h: list[tuple] | None = None) -> dict:
-    ended_24h = ended(state, now) if ended_24h is None else ended_24h
-    diverted = sum(1 for _, was_diverted, _ in ended_24h if was_diverted)
-    n = len(ended_24h)
+def diversion(state, now: float, ended_24h: tuple | None = None) -> dict:
+    by_direction, diverted, moves = ended(state, now) if ended_24h is None else ended_24h
+    n = sum(by_direction.values())
     return {"share": diverted / n if n else None,
-            "moves_per_box": sum(moves for _, _, moves in ended_24h) / n if n else None,
+            "moves_per_box": moves / n if n else None,
             "moves_saved": diverted, "hours_saved": diverted * state.profile.yard_transfer_hours, "n": n}
 
 

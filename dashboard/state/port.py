@@ -85,6 +85,16 @@ class PortState:
         self.feeds = FeedHealth()
         self.ticker: deque[dict] = deque(maxlen=40)  # the latest gate lifts, berthings, inspections
         self.version = 0  # bumped on every applied event: caches key on it
+        self.row_parts: dict = {}  # visit → the fixed part of its box-table row (dashboard/state/views.py)
+
+    def __getstate__(self) -> dict:
+        saved = dict(self.__dict__)
+        del saved["row_parts"]  # derived, and rebuilt on demand: not worth a snapshot's bytes
+        return saved
+
+    def __setstate__(self, saved: dict) -> None:
+        self.__dict__.update(saved)
+        self.row_parts = {}
 
     # -- feeding -------------------------------------------------------------------------------
     def apply_entries(self, entries: list[tuple[str, dict | None]]) -> None:

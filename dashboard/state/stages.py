@@ -16,6 +16,7 @@ Entry times are summed as whole microseconds: exact, whatever the order of adds 
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import Counter, defaultdict
 
@@ -130,14 +131,28 @@ class DischargeIndex(StageIndex):
     def __init__(self):
         super().__init__(tracks_late=False)
         self.by_call: dict = defaultdict(dict)  # call key as the boxes name it → {box: held}
+        self.changes: Counter = Counter()       # call key → how often its boxes changed
+        self._first: dict = {}                  # call key → (changes, its k lowest-numbered boxes)
 
     def add(self, box, since: float, call, held: bool) -> None:
         super().add(box, since, call, held)
         self.by_call[call][box] = held
+        self.changes[call] += 1
 
     def remove(self, box, since: float, call, held: bool) -> None:
         super().remove(box, since, call, held)
         boxes = self.by_call[call]
         del boxes[box]
+        self.changes[call] += 1
         if not boxes:
             del self.by_call[call]
+            del self.changes[call]
+            self._first.pop(call, None)
+
+    def first_by_number(self, call, k: int) -> list:
+        """The call's k waiting boxes of the lowest numbers, kept until its boxes change."""
+        kept = self._first.get(call)
+        if kept is None or kept[0] != (self.changes[call], k):
+            kept = self._first[call] = ((self.changes[call], k),
+                                        heapq.nsmallest(k, self.by_call[call], key=lambda box: box.number))
+        return kept[1]

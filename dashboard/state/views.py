@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dashboard.state.boxes import BoxVisit
 from dashboard.state.calls import VesselCall
-from dashboard.state.delays import call_delay_reasons, delay_hours, delayed_calls, sla_status
+from dashboard.state.delays import call_delay_reasons, delayed_calls, sla_figures, sla_status
 from dashboard.state.timeline import entry_view, iso
 
+ROW_PARTS_KEPT = 100_000  # box-table rows kept between reads: a few big calls' worth
 NEXT_STEP = {  # stage → (what happens next, who owns it)
     "awaiting_discharge": ("container.discharged", "terminal"),
     "awaiting_release": ("customs.released", "customs"),
@@ -42,9 +43,11 @@ def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -
     """One call, its figures read from its own boxes (never the whole port's)."""
     zone = state.profile.timezone
     boxes = state.boxes_of(call)
-    late = {box: hours for box in boxes for hours in (delay_hours(state, box, now),) if hours > 0}
+    rows = box_rows(state, boxes, now) if with_boxes or call.departed is None else []  # departed: no delay
+    late = [row for row in rows if row["late"]]
     # a voyage-less call lists its ship's loose boxes, some of which resolve to a voyage's call
-    own_late = len(late) if call.voyage is not None else sum(1 for box in late if state.call_of(box) is call)
+    own_late = len(late) if call.voyage is not None else sum(
+        1 for box in boxes if state.call_of(box) is call and sla_figures(state, box, now)[1] > 0)
     reasons = call_delay_reasons(state, call, now, own_late, len(boxes))
     view = {
         "imo": call.imo, "voyage": call.voyage, "name": call.name, "status": call.status,
@@ -58,19 +61,30 @@ def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -
         "timeline": [entry_view(entry, zone) for entry in call.timeline],
     }
     if with_boxes:
-        view["boxes"] = [box_row(state, box, now, late.get(box, 0.0))
-                         for box in sorted(boxes, key=lambda b: (b.number, b.start))]
+        view["boxes"] = rows
         view["bottleneck"] = _bottleneck(late)
     return view
 
 
-def box_row(state, box: BoxVisit, now: float, delay: float) -> dict:
-    """One row of a call's box table."""
-    return {"number": box.number, "direction": box.direction, "stage": box.stage,
-            "since": iso(box.since, state.profile.timezone),
-            "hours_in_stage": (now - box.since) / 3600 if box.in_port else None,
-            "sla": sla_status(state, box, now), "waiting_on": box.waiting_on,
-            "late": delay > 0, "delay_hours": delay}
+def box_rows(state, boxes, now: float) -> list[dict]:
+    """A call's box table, by number. Each row's fixed part is kept per visit until the visit
+    changes stage, time or party; what moves with the clock is worked out on each read."""
+    parts, zone = state.row_parts, state.profile.timezone
+    if len(parts) > ROW_PARTS_KEPT:
+        parts.clear()
+    rows = []
+    for box in sorted(boxes, key=lambda b: (b.number, b.timeline[0][0])):
+        kept = parts.get(box)
+        if kept is None or kept[0] is not box.contribution:
+            kept = parts[box] = (box.contribution, {
+                "number": box.number, "direction": box.direction, "stage": box.stage,
+                "since": iso(box.since, zone), "waiting_on": box.waiting_on})
+        row = kept[1].copy()
+        sla, delay = sla_figures(state, box, now)
+        row["hours_in_stage"] = (now - box.since) / 3600 if sla is not None or box.in_port else None
+        row["sla"], row["late"], row["delay_hours"] = sla, delay > 0, delay
+        rows.append(row)
+    return rows
 
 
 def _hours_in_port(call: VesselCall, now: float) -> float | None:
@@ -87,14 +101,14 @@ def _progress(boxes: set, call: VesselCall) -> dict:
             "loaded": loaded, "to_load": call.expected_export}
 
 
-def _bottleneck(late: dict) -> dict | None:
+def _bottleneck(late_rows: list[dict]) -> dict | None:
     """Which stage and party hold how many of the call's delay hours."""
-    if not late:
+    if not late_rows:
         return None
     by_stage: dict[tuple, float] = {}
-    for box, hours in late.items():
-        key = (box.direction, box.stage, "customs" if box.held else box.waiting_on)
-        by_stage[key] = by_stage.get(key, 0.0) + hours
+    for row in late_rows:
+        key = (row["direction"], row["stage"], row["waiting_on"])  # a held box waits on customs
+        by_stage[key] = by_stage.get(key, 0.0) + row["delay_hours"]
     ranked = sorted(by_stage.items(), key=lambda item: (-item[1], item[0]))
     return {"stages": [{"direction": d, "stage": s, "party": p, "delay_hours": h} for (d, s, p), h in ranked],
             "total_delay_hours": sum(by_stage.values())}

@@ -60,9 +60,10 @@ class KeyedWindow:
                     yield key
 
     def summed(self, start: float, end: float, name: str, partial, version=None) -> list:
-        """The partial results `partial(keys)` (a list) of the keys with start < t ≤ end, joined;
-        those of whole hours are kept, tagged with `name` and `version`."""
-        joined: list = []
+        """`partial(keys)` of the keys with start < t ≤ end, one per hour the window touches; those
+        of whole hours are kept, tagged with `name` and `version`, and reused while neither
+        changed. The caller combines them (they are sums, or sorted arrays to merge)."""
+        parts: list = []
         hours = _hours(start, end)
         for hour in hours:
             bucket = self._buckets.get(hour)
@@ -73,12 +74,12 @@ class KeyedWindow:
                 kept = self._kept.get((hour, name))
                 if kept is None or kept[0] != stamp:
                     kept = self._kept[(hour, name)] = (stamp, partial(bucket))
-                joined += kept[1]
+                parts.append(kept[1])
             else:
-                joined += partial([key for key, t in bucket.items() if start < t <= end])
+                parts.append(partial([key for key, t in bucket.items() if start < t <= end]))
         for key in [key for key in self._kept if key[1] == name and key[0] not in hours]:
             del self._kept[key]  # hours the window has left
-        return joined
+        return parts
 
 
 class EventTimes:
