@@ -75,7 +75,8 @@ class Rig:
             self.proxy = self.through(host, int(port))
             url = self.proxy.start()
         self.keys = {source: f"key-{uuid.uuid4().hex[:12]}" for source in sorted(sources)}
-        self.env.update({"DP_CLOCK": "event", "DP_SNAPSHOT_SECONDS": "2", "DP_PARTNER_RATE_LIMIT": "1000000 per minute",
+        self.env.setdefault("DP_SNAPSHOT_SECONDS", "2")  # the faults want many snapshots; the load, the default
+        self.env.update({"DP_CLOCK": "event", "DP_PARTNER_RATE_LIMIT": "1000000 per minute",
                          "DP_PARTNER_KEYS": ",".join(f"{s}={k}" for s, k in self.keys.items())})
         self.service = ServiceProcess(self.workdir / "service", redis_url=url, port_id=self.port_id, extra_env=self.env)
         self.service.start(timeout=60)

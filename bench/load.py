@@ -89,7 +89,7 @@ def run(minutes: float, rate: int, walls: int, workdir: Path) -> dict:
     start = datetime.now(timezone.utc) - timedelta(days=days, hours=1)
     events = [e for e in simulator_feed(days=days, start=start.replace(microsecond=0), boxes_per_day=30_000)
               if e["type"] not in TICKER_TYPES][:int(rate * minutes * 60)]
-    rig = Rig(workdir).start({e["source"] for e in events} | {MARKER_SOURCE})
+    rig = Rig(workdir, env={"DP_SNAPSHOT_SECONDS": "60"}).start({e["source"] for e in events} | {MARKER_SOURCE})
     stop, counts, sent = threading.Event(), {}, {}
     watchers = [Watcher(rig.service.base) for _ in range(walls)]
     samples = {"rss_mb": [], "lag": []}

@@ -9,7 +9,6 @@ import redis
 
 from dashboard.state.kpis import feed_health
 from dashboard.state.search import search
-from dashboard.tables import vessel_box_table
 from feeds.identifiers import check_container, check_imo, suggest_container
 
 LATEST_REJECTS = 50
@@ -38,7 +37,8 @@ def vessel_report(svc, imo: str) -> dict:
         view = svc.store.state.vessel(canonical, svc.port_now())
     if view is None:
         raise NotFound(404, "unknown_vessel", f"no call of IMO {canonical} is known")
-    view["boxes"] = vessel_box_table(view["boxes"]).to_dict("records")
+    # late boxes first, most delay first; the rest keep their order (by number)
+    view["boxes"].sort(key=lambda row: -row["delay_hours"])
     return view
 
 

@@ -146,7 +146,7 @@ def late_boxes(state, now: float) -> list[tuple]:
     for (direction, stage), index in state.stages.items():
         limit = sla_limit(state, direction, stage, now)
         if index.tracks_late:
-            late += [(box, (limit - since) / HOUR) for since, _, box in index.order.irange(maximum=(limit,))]
+            late += [(box, (limit - since) / HOUR) for since, _, _, box in index.order.irange(maximum=(limit,))]
         else:
             for _, call, boxes in _late_calls(state, limit):
                 late += [(box, (limit - call.berthed) / HOUR) for box in boxes]

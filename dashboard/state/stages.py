@@ -45,7 +45,7 @@ class StageIndex:
 
     def __init__(self, tracks_late: bool = True):
         self.members: dict = {}          # box → since
-        self.order = SortedList()        # (since, uid, box)
+        self.order = SortedList()        # (since, number, uid, box): ties in time by number
         self.tracks_late = tracks_late
         self.boundary = -math.inf        # boxes entered before it are counted late
         self.late_count = self.late_us = 0
@@ -61,13 +61,13 @@ class StageIndex:
 
     def add(self, box, since: float, call, held: bool) -> None:
         self.members[box] = since
-        self.order.add((since, box.uid, box))
+        self.order.add((since, box.number, box.uid, box))
         if self.tracks_late and since < self.boundary:
             self._count(box, since, call, held, 1)
 
     def remove(self, box, since: float, call, held: bool) -> None:
         del self.members[box]
-        self.order.remove((since, box.uid, box))
+        self.order.remove((since, box.number, box.uid, box))
         if self.tracks_late and since < self.boundary:
             self._count(box, since, call, held, -1)
 
@@ -93,7 +93,7 @@ class StageIndex:
             return
         sign = 1 if limit > self.boundary else -1
         low, high = sorted((self.boundary, limit))
-        for since, _, box in list(self.order.irange((low,), (high,), inclusive=(True, False))):
+        for since, _, _, box in list(self.order.irange((low,), (high,), inclusive=(True, False))):
             self._count(box, since, box.contribution[6], box.contribution[7], sign)
         self.boundary = limit
 
@@ -105,13 +105,8 @@ class StageIndex:
                 self.held_count, (self.held_count * limit_us - self.held_us) / 3.6e9)
 
     def oldest(self, k: int) -> list[tuple[float, object]]:
-        """The k earliest entries (since, box), and every entry tied with the k-th."""
-        picked = []
-        for since, _, box in self.order:
-            if len(picked) >= k and since != picked[-1][0]:
-                break
-            picked.append((since, box))
-        return picked
+        """The k earliest entries (since, box); of those entered at the same time, the lowest numbers."""
+        return [(since, box) for since, _, _, box in self.order.islice(0, k)]
 
     def dwell(self, now: float) -> dict:
         """Median and p90 of the hours in stage, as numpy computes them over `now − since`."""
