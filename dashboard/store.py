@@ -84,6 +84,7 @@ class StateStore:
     def _child_write(self, stream_id: str) -> None:
         code = 1
         try:
+            os.nice(10)  # a background copy: the service and its walls come first for the CPU
             blob = self.state.to_snapshot()
             client = redis.Redis.from_url(self.url, socket_timeout=60)  # not the parent's sockets
             generation = uuid.uuid4().hex[:12]
