@@ -53,7 +53,11 @@ def register_wall(app: Dash) -> None:
                             Input(ids.WALL_SOCKET, "data-slow"))
     app.clientside_callback(ClientsideFunction("wall", "heartbeat"), Output(ids.WALL_HEALTH, "data"),
                             Input(ids.WALL_SOCKET, "data-heartbeat"))
+    # the watchdog only judges (and, when the page missed updates, asks for the full state by
+    # reconnecting: a new `options` is a new socket); it never carries data
     app.clientside_callback(ClientsideFunction("wall", "watchdog"),
                             Output(ids.STALE_BANNER, "hidden"), Output(ids.STALE_BANNER, "children"),
+                            Output(ids.LIVE_BADGE, "className"), Output(ids.LIVE_BADGE, "children"),
+                            Output(ids.WALL_SOCKET, "options"),
                             Input(ids.WALL_WATCHDOG, "n_intervals"), Input(ids.WALL_SOCKET, "connected"),
-                            State(ids.WALL_HEALTH, "data"))
+                            State(ids.WALL_HEALTH, "data"), State(ids.WALL_SOCKET, "options"))

@@ -103,7 +103,6 @@ class WallEmitter:
     def _stamp(self, event: str, position: str, now: float) -> dict:
         with self._seq_lock:
             self.seq += 1
-            self.sent_seq[event] = self.seq
             return {"epoch": self.epoch, "seq": self.seq, "sent_at": time.time() * 1000,
                     "position": position, "port_ms": now * 1000}
 
@@ -147,12 +146,16 @@ class WallEmitter:
         for lang, payload in self.build_all(event).items():
             self.latest[f"{event}:{lang}"] = payload
             self.socketio.emit(event, payload, to=f"wall:{lang}")
+            if event != "heartbeat":  # what every screen in the rooms got (not a joining screen's own)
+                self.sent_seq[event] = payload["seq"]
 
     def _run(self) -> None:
-        seen_version, slow_version, last_fast, last_slow, last_beat = -1, -1, 0.0, 0.0, 0.0
+        seen_version, slow_version, last_fast, last_slow, last_beat = None, None, 0.0, 0.0, 0.0
         while not self._stop.wait(FAST_SECONDS):
             try:
-                version, moment = self.svc.store.state.version, time.monotonic()
+                # an entry that changes nothing (a bad one) still moves the log position the screens show
+                state, moment = self.svc.store.state, time.monotonic()
+                version = (state.version, state.last_stream_id)
                 if self.catching_up():  # applying the log comes first: one full update a second
                     if version != seen_version and moment - last_slow >= CATCH_UP_EVERY:
                         seen_version = slow_version = version

@@ -111,12 +111,25 @@ def services_strip(values: dict, lang: str) -> html.Div:
     ])
 
 
+WHY = ("socket", "heartbeat", "redis", "consumer", "restarted", "missed")  # the stale banner's reasons
+
+
+def live_badge(lang: str) -> html.Div:
+    """LIVE, or how the data shown falls short: assets/wall.js picks the text and the class (is-live,
+    is-catching-up with `{n}` the seconds behind, is-syncing, is-stale). Until the page has heard
+    from the service, it does not claim LIVE."""
+    return html.Div(text("badge_syncing", lang), id=ids.LIVE_BADGE, className="live-badge is-syncing is-catching-up", **{
+        "data-text-live": "◉ " + text("live", lang), "data-text-stale": text("badge_stale", lang),
+        "data-text-catching-up": text("badge_catching_up", lang),
+        "data-text-syncing": text("badge_syncing", lang)})
+
+
 def header(port_name: str, fast: dict, lang: str) -> html.Div:
     demo = fast.get("demo")
     return html.Div(className="wall-header", children=[
         html.Div(port_name, className="port-name"), html.Div(text("title", lang), className="wall-title"),
         html.Div(fast.get("port_time", ""), id=ids.PORT_CLOCK, className="port-clock"),
-        html.Div(["◉ ", text("live", lang)], id=ids.LIVE_BADGE, className="live-badge"),
+        live_badge(lang),
         html.Div(demo or "", id=ids.DEMO_BADGE, className="demo-badge", hidden=not demo),
     ])
 
@@ -127,7 +140,7 @@ def wall_layout(port_name: str, lang: str, fast: dict, slow: dict, rotate: int |
     canvas = html.Div(id=ids.WALL_CANVAS, className="wall-canvas", children=[
         html.Div(id=ids.STALE_BANNER, className="stale-banner", hidden=True,
                  **{"data-template": text("stale_since", lang),
-                    **{f"data-why-{why}": text(f"why_{why}", lang) for why in ("socket", "heartbeat", "redis", "consumer")}}),
+                    **{f"data-why-{why}": text(f"why_{why}", lang) for why in WHY}}),
         header(port_name, fast, lang),
         kpi_strip(values, lang, slow.get("trends", {})),
         html.Div(className="wall-body", children=[
@@ -156,7 +169,10 @@ def wall_layout(port_name: str, lang: str, fast: dict, slow: dict, rotate: int |
                     children=[
                         canvas,
                         DashSocketIO(id=ids.WALL_SOCKET, eventNames=["fast", "slow", "heartbeat"],
-                                     options={"query": {"lang": lang}}),
+                                     # forceNew: a changed `options` (the watchdog's resync) makes a
+                                     # new connection, never the cached one; back within 2 s of the service
+                                     options={"query": {"lang": lang}, "forceNew": True,
+                                              "reconnectionDelay": 500, "reconnectionDelayMax": 2000}),
                         dcc.Interval(id=ids.WALL_WATCHDOG, interval=1000),  # staleness watchdog only
                         dcc.Store(id=ids.WALL_APPLIED), dcc.Store(id=ids.WALL_HEALTH),
                     ])
