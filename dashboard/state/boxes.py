@@ -150,9 +150,9 @@ class BoxVisit:
 
 
 def inspection_site(box: BoxVisit) -> str | None:
-    """The site named by the box's latest inspection order."""
+    """The site named by the box's latest actual inspection order (a planned one is no order)."""
     for entry in reversed(box.timeline):
-        if entry[TYPE] == "customs.inspection_ordered":
+        if entry[TYPE] == "customs.inspection_ordered" and entry[CLASSIFIER] == "actual":
             site = entry_data(entry).get("site")
             return site if isinstance(site, str) else None
     return None

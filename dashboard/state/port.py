@@ -182,12 +182,17 @@ class PortState:
         for key, entries in homes.items():
             self.calls[key].replace_timeline(entries)
         for call in [c for c in self.calls_by_imo[imo] if not c.timeline and not c.boxes]:
-            del self.calls[call.key]  # a voyage-less call whose events all found their voyage
-            self.calls_by_imo[imo].remove(call)
+            self._drop_call(call)  # a voyage-less call whose events all found their voyage
+
+    def _drop_call(self, call: VesselCall) -> None:
+        """A call nothing names any more is gone, whatever order its events and boxes came in."""
+        del self.calls[call.key]
+        self.calls_by_imo[call.imo].remove(call)
 
     def _apply_box(self, event: dict, t: float) -> None:
         number = event["container"]
-        call = self._call(event["vessel"], event.get("voyage")).key if event.get("vessel") else None
+        # the key only: a call exists while events or boxes name it (made in _contribute)
+        call = (event["vessel"], event.get("voyage")) if event.get("vessel") else None
         declaration = (event.get("data") or {}).get("declaration")
         if isinstance(declaration, str):
             self.declarations[declaration] = number
@@ -258,7 +263,10 @@ class PortState:
         if end is not None:
             self.visit_ends.drop(box, end)
         if call is not None and call in self.calls:
-            self.calls[call].boxes.discard(box)
+            named = self.calls[call]
+            named.boxes.discard(box)
+            if not named.boxes and not named.timeline:
+                self._drop_call(named)
 
     def _contribute(self, box, direction, stage, since, gated_out, released, end, call, held, site) -> None:
         index = self.stages.get((direction, stage))
@@ -272,8 +280,8 @@ class PortState:
             self.export_released.put(box, released)
         if end is not None:
             self.visit_ends.put(box, end)
-        if call is not None:
-            self.calls[call].boxes.add(box)
+        if call is not None:  # the call again if _rehome had dropped it while nothing named it
+            self._call(*call).boxes.add(box)
 
     # -- reading -------------------------------------------------------------------------------
     def clock_now(self) -> float | None:
