@@ -33,13 +33,15 @@ def sla_limit(state, direction: str, stage: str, now: float) -> float:
 def sla_figures(state, box, now: float) -> tuple[str | None, float]:
     """(SLA status, delay hours) of a box now. The status is "late" past the stage's SLA, "warn"
     past WARN_SHARE of it, "ok" before, None when the visit is over or the stage has no SLA; the
-    delay is the hours past the SLA (0 when not late)."""
-    if not box.in_port:
+    delay is the hours past the SLA (0 when not late). (Read per row of a call's box table: kept
+    lean.)"""
+    stage = box.stage
+    if stage is None or stage == DONE.get(box.direction):
         return None, 0.0
-    hours = state.profile.sla_hours.get(box.direction or "", {}).get(box.stage or "")
+    hours = state.profile.sla_hours.get(box.direction, {}).get(stage)
     if hours is None:
         return None, 0.0
-    start = sla_start(state, box, box.since)
+    start = box.since if stage != "awaiting_discharge" else sla_start(state, box, box.since)
     if start is None:
         return "ok", 0.0
     used = (now - start) / (hours * HOUR) if hours else float("inf")

@@ -85,16 +85,17 @@ class PortState:
         self.feeds = FeedHealth()
         self.ticker: deque[dict] = deque(maxlen=40)  # the latest gate lifts, berthings, inspections
         self.version = 0  # bumped on every applied event: caches key on it
-        self.row_parts: dict = {}  # visit → the fixed part of its box-table row (dashboard/state/views.py)
+        self.call_changes: Counter = Counter()  # call key → how often its boxes changed
+        self.view_cache: dict = {}  # the vessel page's kept parts (dashboard/state/views.py)
 
     def __getstate__(self) -> dict:
         saved = dict(self.__dict__)
-        del saved["row_parts"]  # derived, and rebuilt on demand: not worth a snapshot's bytes
+        del saved["view_cache"]  # derived, and rebuilt on demand: not worth a snapshot's bytes
         return saved
 
     def __setstate__(self, saved: dict) -> None:
         self.__dict__.update(saved)
-        self.row_parts = {}
+        self.view_cache = {}
 
     # -- feeding -------------------------------------------------------------------------------
     def apply_entries(self, entries: list[tuple[str, dict | None]]) -> None:
@@ -230,7 +231,8 @@ class PortState:
     def _refresh(self, box: BoxVisit) -> None:
         """Move the visit's contribution in the indexes from what it was to what it is now."""
         site = inspection_site(box) if box.stage == "in_inspection" else None
-        now = (box.direction, box.stage, box.since, box.gated_out, box.released, box.end, box.call, box.held, site)
+        now = (box.direction, box.stage, box.since, box.gated_out, box.released, box.end, box.call, box.held, site,
+               box.start)
         old = box.contribution
         if now == old:
             self._touch_windows(box)
@@ -250,7 +252,7 @@ class PortState:
         if box.end is not None:
             self.visit_ends.touch(box.end)
 
-    def _withdraw(self, box, direction, stage, since, gated_out, released, end, call, held, site) -> None:
+    def _withdraw(self, box, direction, stage, since, gated_out, released, end, call, held, site, start) -> None:
         index = self.stages.get((direction, stage))
         if index is not None:
             index.remove(box, since, call, held)
@@ -263,12 +265,13 @@ class PortState:
         if end is not None:
             self.visit_ends.drop(box, end)
         if call is not None and call in self.calls:
+            self.call_changes[call] += 1
             named = self.calls[call]
             named.boxes.discard(box)
             if not named.boxes and not named.timeline:
                 self._drop_call(named)
 
-    def _contribute(self, box, direction, stage, since, gated_out, released, end, call, held, site) -> None:
+    def _contribute(self, box, direction, stage, since, gated_out, released, end, call, held, site, start) -> None:
         index = self.stages.get((direction, stage))
         if index is not None:
             index.add(box, since, call, held)
@@ -281,6 +284,7 @@ class PortState:
         if end is not None:
             self.visit_ends.put(box, end)
         if call is not None:  # the call again if _rehome had dropped it while nothing named it
+            self.call_changes[call] += 1
             self._call(*call).boxes.add(box)
 
     # -- reading -------------------------------------------------------------------------------
@@ -305,6 +309,16 @@ class PortState:
         if call.voyage is None or loose is None:
             return set(call.boxes)
         return call.boxes | {box for box in loose.boxes if self.call_of(box) is call}
+
+    def boxes_in_order(self, call: VesselCall) -> list[BoxVisit]:
+        """A call's boxes by number (then start), kept until its boxes change."""
+        if call.voyage is not None and (call.imo, None) in self.calls:  # loose boxes resolve at read time
+            return sorted(self.boxes_of(call), key=_by_number)
+        stamp = self.call_changes[call.key]
+        kept = self.view_cache.get(("order", call.key))
+        if kept is None or kept[0] != stamp:
+            kept = self.view_cache[("order", call.key)] = (stamp, sorted(call.boxes, key=_by_number))
+        return kept[1]
 
     def box_count(self, call: VesselCall) -> int:
         """len(boxes_of(call)), without building the set."""
@@ -365,3 +379,7 @@ class PortState:
         if now is None:
             return self.latest_t if self.latest_t is not None else time.time()
         return kpi_object.when(now)
+
+
+def _by_number(box: BoxVisit) -> tuple:
+    return box.number, box.start

@@ -7,7 +7,7 @@ from dashboard.state.calls import VesselCall
 from dashboard.state.delays import call_delay_reasons, delayed_calls, sla_figures, sla_status
 from dashboard.state.timeline import entry_view, iso
 
-ROW_PARTS_KEPT = 100_000  # box-table rows kept between reads: a few big calls' worth
+VIEW_PARTS_KEPT = 100_000  # box-table rows and orders kept between reads: a few big calls' worth
 NEXT_STEP = {  # stage → (what happens next, who owns it)
     "awaiting_discharge": ("container.discharged", "terminal"),
     "awaiting_release": ("customs.released", "customs"),
@@ -43,7 +43,7 @@ def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -
     """One call, its figures read from its own boxes (never the whole port's)."""
     zone = state.profile.timezone
     boxes = state.boxes_of(call)
-    rows = box_rows(state, boxes, now) if with_boxes or call.departed is None else []  # departed: no delay
+    rows = box_rows(state, call, now) if with_boxes or call.departed is None else []  # departed: no delay
     late = [row for row in rows if row["late"]]
     # a voyage-less call lists its ship's loose boxes, some of which resolve to a voyage's call
     own_late = len(late) if call.voyage is not None else sum(
@@ -66,17 +66,17 @@ def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -
     return view
 
 
-def box_rows(state, boxes, now: float) -> list[dict]:
+def box_rows(state, call: VesselCall, now: float) -> list[dict]:
     """A call's box table, by number. Each row's fixed part is kept per visit until the visit
     changes stage, time or party; what moves with the clock is worked out on each read."""
-    parts, zone = state.row_parts, state.profile.timezone
-    if len(parts) > ROW_PARTS_KEPT:
-        parts.clear()
+    cache, zone = state.view_cache, state.profile.timezone
+    if len(cache) > VIEW_PARTS_KEPT:
+        cache.clear()
     rows = []
-    for box in sorted(boxes, key=lambda b: (b.number, b.timeline[0][0])):
-        kept = parts.get(box)
+    for box in state.boxes_in_order(call):
+        kept = cache.get(box)
         if kept is None or kept[0] is not box.contribution:
-            kept = parts[box] = (box.contribution, {
+            kept = cache[box] = (box.contribution, {
                 "number": box.number, "direction": box.direction, "stage": box.stage,
                 "since": iso(box.since, zone), "waiting_on": box.waiting_on})
         row = kept[1].copy()
