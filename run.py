@@ -85,6 +85,7 @@ def _stop_on_sigterm() -> None:
 
 def serve(args: argparse.Namespace, config: Config) -> int:
     from dashboard.app import create_app, socketio_of, stop_app
+    from dashboard.memory import limit_arenas
     from feeds.embedded import EmbeddedRedis
 
     config = config.replace(**{k: v for k, v in (("host", args.host), ("http_port", args.port),
@@ -92,6 +93,7 @@ def serve(args: argparse.Namespace, config: Config) -> int:
     if not args.no_simulator:  # the demo: its own namespace, on the event clock
         config = with_demo_access(config.replace(demo=True, port_id=DEMO_PORT_ID, clock="event"))
     _stop_on_sigterm()
+    limit_arenas()  # before any thread: dashboard/memory.py
     embedded = app = None
     try:
         if not config.redis_url:

@@ -143,8 +143,13 @@ def report(rig: Rig, watchers: list, sent: dict, counts: dict, samples: dict, el
             "events_per_s": round(counts.get("events", 0) / elapsed), "answers": {k: v for k, v in counts.items() if k != "events"},
             "walls": len(watchers), "markers": len(sent), "marker_sightings": len(delays), "sightings_expected": expected,
             "publish_to_wall_ms": {"p50": round(q[49], 1), "p99": round(q[98], 1), "max": round(delays[-1], 1) if delays else None},
-            "lag_entries": {"median": statistics.median(samples["lag"]), "max": max(samples["lag"])},
+            "lag_entries": {"median": statistics.median(samples["lag"]), "p99": percentile(samples["lag"], 99),
+                            "max": max(samples["lag"])},
             "rss_mb": samples["rss_mb"], "events_applied": health["events_applied"]}
+
+
+def percentile(values: list, q: int) -> float:
+    return round(statistics.quantiles(values, n=100)[q - 1], 1) if len(values) >= 2 else values[0]
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ from redis.retry import Retry
 from dashboard.access import KeyRing
 from dashboard.config import Config
 from dashboard.history import KpiHistory
+from dashboard.memory import give_back
 from dashboard.state.port import PortState
 from dashboard.store import Every, StateStore, snapshot_if_changed
 from feeds.consumer import LogConsumer, parse_id
@@ -52,10 +53,15 @@ class PortPulse:
                                     on_rejected=self._dead_letter_from_log, lock=self.store.lock)
         self.consumer.start()
         self.timers = [
-            Every("snapshots", self.config.snapshot_seconds, lambda: snapshot_if_changed(self.store)).start(),
+            Every("snapshots", self.config.snapshot_seconds, self.snapshot).start(),
             Every("kpi-history", self.config.history_seconds, self.record_history, at_stop=False).start(),
         ]
         return self
+
+    def snapshot(self) -> None:
+        """The state to Redis when it moved; then the heap's free pages back to the system."""
+        snapshot_if_changed(self.store)
+        give_back()
 
     def reset_state(self, after_stream_id: str | None = None) -> None:
         """Start from an empty state (the demo's reset, after its namespace was cleared), placed
