@@ -87,7 +87,7 @@ def markers(rig: Rig, stop: threading.Event, sent: dict) -> None:
 
 
 def run(minutes: float, rate: int, walls: int, workdir: Path) -> dict:
-    days = max(0.5, rate * minutes * 60 / 120_000)  # ~120,000 events a simulated day at this size
+    days = max(0.5, rate * minutes * 60 / 100_000)  # ~110,000 events a simulated day at this size
     start = datetime.now(timezone.utc) - timedelta(days=days, hours=1)
     events = [e for e in simulator_feed(days=days, start=start.replace(microsecond=0), boxes_per_day=30_000)
               if e["type"] not in TICKER_TYPES][:int(rate * minutes * 60)]

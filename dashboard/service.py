@@ -13,7 +13,7 @@ from redis.retry import Retry
 from dashboard.access import KeyRing
 from dashboard.config import Config
 from dashboard.history import KpiHistory
-from dashboard.memory import give_back
+from dashboard.memory import settle
 from dashboard.state.port import PortState
 from dashboard.store import Every, StateStore, snapshot_if_changed
 from feeds.consumer import LogConsumer, parse_id
@@ -46,7 +46,8 @@ class PortPulse:
 
     def start(self) -> "PortPulse":
         try:
-            self.store.load()
+            if self.store.load():
+                settle()  # a state of millions of objects, just loaded: out of the collector's way
         except redis.RedisError as exc:  # Redis down at start: begin empty, catch up when it is back
             log.warning("no snapshot loaded: %s", exc)
         self.consumer = LogConsumer(self.config.redis_url, self.config.port_id, self.store.state,
@@ -59,9 +60,9 @@ class PortPulse:
         return self
 
     def snapshot(self) -> None:
-        """The state to Redis when it moved; then the heap's free pages back to the system."""
+        """The state to Redis when it moved; then the heap settled (dashboard/memory.py)."""
         snapshot_if_changed(self.store)
-        give_back()
+        settle()
 
     def reset_state(self, after_stream_id: str | None = None) -> None:
         """Start from an empty state (the demo's reset, after its namespace was cleared), placed
