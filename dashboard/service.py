@@ -60,9 +60,9 @@ class PortPulse:
         return self
 
     def snapshot(self) -> None:
-        """The state to Redis when it moved; then the heap settled (dashboard/memory.py)."""
-        snapshot_if_changed(self.store)
-        settle()
+        """The state to Redis when it moved, and then the heap settled (dashboard/memory.py)."""
+        if snapshot_if_changed(self.store):
+            settle()
 
     def reset_state(self, after_stream_id: str | None = None) -> None:
         """Start from an empty state (the demo's reset, after its namespace was cleared), placed

@@ -141,6 +141,8 @@ class Every:
             self._safely()
 
 
-def snapshot_if_changed(store: StateStore) -> None:
+def snapshot_if_changed(store: StateStore) -> bool:
+    """→ whether a snapshot was written."""
     if store.state.last_stream_id != store.last_snapshot_id:
-        store.save_snapshot()
+        return store.save_snapshot() is not None
+    return False

@@ -16,6 +16,9 @@ MOVE_TYPES = frozenset({"container.discharged", "container.moved", "container.lo
 PARTY = {"awaiting_discharge": "terminal", "awaiting_release": "customs", "in_inspection": "inspection",
          "awaiting_pickup": "trucking", "awaiting_gate_in": "trucking", "awaiting_loading": "terminal"}
 DONE = {"import": "gated_out", "export": "loaded"}
+# what a visit contributes to the state's indexes (PortState._refresh): (direction, stage, since,
+# gated_out, released, end, call, held, site, start); the stages read two of them back
+CONTRIBUTED_CALL, CONTRIBUTED_HELD = 6, 7
 
 
 def ends_visit(entry: tuple) -> bool:

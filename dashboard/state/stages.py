@@ -22,6 +22,8 @@ from collections import Counter, defaultdict
 
 from sortedcontainers import SortedList
 
+from dashboard.state.boxes import CONTRIBUTED_CALL, CONTRIBUTED_HELD
+
 HOUR = 3600.0
 
 
@@ -94,7 +96,7 @@ class StageIndex:
         sign = 1 if limit > self.boundary else -1
         low, high = sorted((self.boundary, limit))
         for since, _, _, box in list(self.order.irange((low,), (high,), inclusive=(True, False))):
-            self._count(box, since, box.contribution[6], box.contribution[7], sign)
+            self._count(box, since, box.contribution[CONTRIBUTED_CALL], box.contribution[CONTRIBUTED_HELD], sign)
         self.boundary = limit
 
     def late_hours(self, limit: float) -> tuple[int, float, int, float]:
