@@ -78,9 +78,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def _stop_on_sigterm() -> None:
+    """SIGTERM and SIGINT both stop the service cleanly, even when it was started where SIGINT is
+    ignored (a shell's background job inherits that): its documented stop is Ctrl-C or SIGTERM."""
     def handler(signum, frame):
         raise KeyboardInterrupt
     signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def serve(args: argparse.Namespace, config: Config) -> int:
