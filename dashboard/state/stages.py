@@ -46,7 +46,6 @@ class StageIndex:
     """One stage's boxes in order of entry; with `tracks_late`, the late prefix's aggregates."""
 
     def __init__(self, tracks_late: bool = True):
-        self.members: dict = {}          # box → since
         self.order = SortedList()        # (since, number, uid, box): ties in time by number
         self.tracks_late = tracks_late
         self.boundary = -math.inf        # boxes entered before it are counted late
@@ -56,19 +55,14 @@ class StageIndex:
         self.loose_late: dict = defaultdict(set)        # voyage-less call key → its late boxes
 
     def __len__(self) -> int:
-        return len(self.members)
-
-    def __iter__(self):
-        return iter(self.members)
+        return len(self.order)
 
     def add(self, box, since: float, call, held: bool) -> None:
-        self.members[box] = since
         self.order.add((since, box.number, box.uid, box))
         if self.tracks_late and since < self.boundary:
             self._count(box, since, call, held, 1)
 
     def remove(self, box, since: float, call, held: bool) -> None:
-        del self.members[box]
         self.order.remove((since, box.number, box.uid, box))
         if self.tracks_late and since < self.boundary:
             self._count(box, since, call, held, -1)
