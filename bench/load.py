@@ -54,25 +54,24 @@ class Watcher(Wall):
 
 
 def background(rig: Rig, events: list[dict], rate: int, stop: threading.Event, counts: dict) -> None:
-    """`rate` events a second, a second's worth at a time (one request per partner), until the
-    events or the time run out."""
+    """`rate` events a second until the events or the time run out: each second's events go as
+    one request per partner, the partners' requests spread over the second (independent partners
+    are not in step with each other, nor with the clock's seconds)."""
     session, start = requests.Session(), time.monotonic()
-    per_request = max(1, rate)
-    for n, offset in enumerate(range(0, len(events), per_request)):
-        if stop.is_set():
-            return
-        batch = events[offset:offset + per_request]
+    for n, offset in enumerate(range(0, len(events), max(1, rate))):
         by_source: dict[str, list] = {}
-        for event in batch:
+        for event in events[offset:offset + rate]:
             by_source.setdefault(event["source"], []).append(event)
-        for source, items in by_source.items():
+        for k, (source, items) in enumerate(by_source.items()):
+            delay = start + n + k / len(by_source) - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            if stop.is_set():
+                return
             answer = session.post(rig.service.base + "/api/v1/events", json=items, timeout=30,
                                   headers={"Authorization": f"Bearer {rig.keys[source]}"})
             counts[answer.status_code] = counts.get(answer.status_code, 0) + 1
-        counts["events"] = counts.get("events", 0) + len(batch)
-        delay = start + (n + 1) - time.monotonic()
-        if delay > 0:
-            time.sleep(delay)
+            counts["events"] = counts.get("events", 0) + len(items)
 
 
 def markers(rig: Rig, stop: threading.Event, sent: dict) -> None:

@@ -26,6 +26,7 @@ from bench.portgen import generate
 from dashboard import wallview
 from dashboard.app import create_app
 from dashboard.config import Config
+from dashboard.memory import settle
 from dashboard.state.delays import late_boxes
 from dashboard.state.port import PortState
 from dashboard.state.timeline import event_time
@@ -114,6 +115,7 @@ def port_in_motion(boxes: int) -> tuple[PortState, float]:
     state = PortState(PROFILE)
     for event in events:
         state.apply(event, arrival=0.0)
+    settle()  # as the service does after loading and after each snapshot
     return state, state.latest_t
 
 

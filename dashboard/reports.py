@@ -4,6 +4,7 @@ function per report, so a page and its API route can never disagree."""
 from __future__ import annotations
 
 import time
+from operator import itemgetter
 
 import redis
 
@@ -38,7 +39,7 @@ def vessel_report(svc, imo: str) -> dict:
     if view is None:
         raise NotFound(404, "unknown_vessel", f"no call of IMO {canonical} is known")
     # late boxes first, most delay first; the rest keep their order (by number)
-    view["boxes"].sort(key=lambda row: -row["delay_hours"])
+    view["boxes"].sort(key=itemgetter("delay_hours"), reverse=True)  # stable: ties keep their order
     return view
 
 

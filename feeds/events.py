@@ -66,13 +66,14 @@ MAX_DEPTH = 32  # nesting levels of one event (the event, its data, a locationâ€
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Nested deeper than `limit`? Walked without recursion: any depth is safe to ask about."""
-    stack = [(value, 1)]
-    while stack:
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:  # containers only: an event is mostly scalars, each checked on its own
         item, depth = stack.pop()
-        if isinstance(item, (dict, list)):
-            if depth > limit:
-                return True
-            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+        if depth > limit:
+            return True
+        for child in item.values() if isinstance(item, dict) else item:
+            if isinstance(child, (dict, list)):
+                stack.append((child, depth + 1))
     return False
 
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
+from functools import lru_cache
 
 from babel.dates import format_datetime, format_time
 from babel.numbers import format_decimal, format_percent
@@ -97,6 +98,7 @@ def stage_name(stage: str | None, lang: str) -> str:
     return text(f"done_{stage}" if stage in ("gated_out", "loaded") else f"stage_{stage}", lang)
 
 
+@lru_cache(maxsize=8192)  # the wall words the same counts many times a second
 def number(value: float | int | None, lang: str, digits: int = 0) -> str:
     if value is None:
         return "—"
@@ -119,7 +121,12 @@ def clock(moment: datetime, lang: str) -> str:
 
 
 def short_time(moment: datetime, lang: str) -> str:
-    return format_time(moment, "HH:mm", locale=LOCALES[lang])
+    return _hours_minutes(moment.hour, moment.minute, lang)  # the moment's own zone's wall time
+
+
+@lru_cache(maxsize=4096)  # the ticker words the same minutes many times a second
+def _hours_minutes(hour: int, minute: int, lang: str) -> str:
+    return format_time(time(hour, minute), "HH:mm", locale=LOCALES[lang])
 
 
 def pick(lang: str | None) -> str:

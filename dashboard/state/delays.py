@@ -30,23 +30,36 @@ def sla_limit(state, direction: str, stage: str, now: float) -> float:
     return now - state.profile.sla_hours[direction].get(stage, float("inf")) * HOUR
 
 
-def sla_figures(state, box, now: float) -> tuple[str | None, float]:
-    """(SLA status, delay hours) of a box now. The status is "late" past the stage's SLA, "warn"
-    past WARN_SHARE of it, "ok" before, None when the visit is over or the stage has no SLA; the
-    delay is the hours past the SLA (0 when not late). (Read per row of a call's box table: kept
-    lean.)"""
+def sla_clock(state, box) -> tuple[float | None, float] | None:
+    """(when the SLA clock of the box's stage started, the SLA in seconds); None when the visit is
+    over or the stage has no SLA. The start is None while its call has not berthed."""
     stage = box.stage
     if stage is None or stage == DONE.get(box.direction):
-        return None, 0.0
+        return None
     hours = state.profile.sla_hours.get(box.direction, {}).get(stage)
     if hours is None:
+        return None
+    return (box.since if stage != "awaiting_discharge" else sla_start(state, box, box.since)), hours * HOUR
+
+
+def sla_at(clock: tuple[float | None, float] | None, now: float) -> tuple[str | None, float]:
+    """(SLA status, delay hours) of a box whose `sla_clock` is `clock`, now. The status is "late"
+    past the stage's SLA, "warn" past WARN_SHARE of it, "ok" before, None without an SLA; the
+    delay is the hours past the SLA (0 when not late)."""
+    if clock is None:
         return None, 0.0
-    start = box.since if stage != "awaiting_discharge" else sla_start(state, box, box.since)
+    start, limit = clock
     if start is None:
         return "ok", 0.0
-    used = (now - start) / (hours * HOUR) if hours else float("inf")
-    limit = now - hours * HOUR
-    return ("late" if used > 1 else "warn" if used > WARN_SHARE else "ok"), ((limit - start) / HOUR if start < limit else 0.0)
+    used = now - start
+    if used > limit:
+        return "late", (used - limit) / HOUR
+    return ("warn" if used > WARN_SHARE * limit else "ok"), 0.0
+
+
+def sla_figures(state, box, now: float) -> tuple[str | None, float]:
+    """(SLA status, delay hours) of a box now (see `sla_at`)."""
+    return sla_at(sla_clock(state, box), now)
 
 
 def sla_status(state, box, now: float) -> str | None:

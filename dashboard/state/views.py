@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dashboard.state.boxes import BoxVisit
 from dashboard.state.calls import VesselCall
-from dashboard.state.delays import call_delay_reasons, delayed_calls, sla_figures, sla_status
+from dashboard.state.delays import call_delay_reasons, delayed_calls, sla_at, sla_clock, sla_figures, sla_status
 from dashboard.state.timeline import entry_view, iso
 
 VIEW_PARTS_KEPT = 100_000  # box-table rows and orders kept between reads: a few big calls' worth
@@ -67,8 +67,8 @@ def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -
 
 
 def box_rows(state, call: VesselCall, now: float) -> list[dict]:
-    """A call's box table, by number. Each row's fixed part is kept per visit until the visit
-    changes stage, time or party; what moves with the clock is worked out on each read."""
+    """A call's box table, by number. Each row's fixed part and SLA clock are kept per visit until
+    the visit changes stage, time or party; what moves with the clock is worked out on each read."""
     cache, zone = state.view_cache, state.profile.timezone
     if len(cache) > VIEW_PARTS_KEPT:
         cache.clear()
@@ -78,10 +78,12 @@ def box_rows(state, call: VesselCall, now: float) -> list[dict]:
         if kept is None or kept[0] is not box.contribution:
             kept = cache[box] = (box.contribution, {
                 "number": box.number, "direction": box.direction, "stage": box.stage,
-                "since": iso(box.since, zone), "waiting_on": box.waiting_on})
+                "since": iso(box.since, zone), "waiting_on": box.waiting_on}, sla_clock(state, box), box.in_port)
+        # awaiting discharge: the clock starts at the call's berthing, which the visit does not track
+        clock = kept[2] if box.stage != "awaiting_discharge" else sla_clock(state, box)
         row = kept[1].copy()
-        sla, delay = sla_figures(state, box, now)
-        row["hours_in_stage"] = (now - box.since) / 3600 if sla is not None or box.in_port else None
+        sla, delay = sla_at(clock, now)
+        row["hours_in_stage"] = (now - box.since) / 3600 if clock is not None or kept[3] else None
         row["sla"], row["late"], row["delay_hours"] = sla, delay > 0, delay
         rows.append(row)
     return rows
@@ -95,8 +97,12 @@ def _hours_in_port(call: VesselCall, now: float) -> float | None:
 
 
 def _progress(boxes: set, call: VesselCall) -> dict:
-    discharged = sum(1 for box in boxes if box.direction == "import" and box.discharged is not None)
-    loaded = sum(1 for box in boxes if box.direction == "export" and box.loaded is not None)
+    discharged = loaded = 0
+    for box in boxes:
+        if box.direction == "import":
+            discharged += box.discharged is not None
+        elif box.direction == "export":
+            loaded += box.loaded is not None
     return {"discharged": discharged, "to_discharge": call.expected_import,
             "loaded": loaded, "to_load": call.expected_export}
 
