@@ -137,7 +137,7 @@ def report(rig: Rig, watchers: list, sent: dict, counts: dict, samples: dict, el
     delays = sorted((w.seen[m] - t) * 1000 for w in watchers for m, t in sent.items() if m in w.seen)
     expected = len(sent) * len(watchers)
     health = rig.service.health()
-    q = statistics.quantiles(delays, n=100) if len(delays) >= 2 else [float("nan")] * 99
+    q = statistics.quantiles(delays, n=100, method="inclusive") if len(delays) >= 2 else [float("nan")] * 99
     return {"events_sent": counts.get("events", 0), "seconds": round(elapsed, 1),
             "events_per_s": round(counts.get("events", 0) / elapsed), "answers": {k: v for k, v in counts.items() if k != "events"},
             "walls": len(watchers), "markers": len(sent), "marker_sightings": len(delays), "sightings_expected": expected,
@@ -148,7 +148,7 @@ def report(rig: Rig, watchers: list, sent: dict, counts: dict, samples: dict, el
 
 
 def percentile(values: list, q: int) -> float:
-    return round(statistics.quantiles(values, n=100)[q - 1], 1) if len(values) >= 2 else values[0]
+    return round(statistics.quantiles(values, n=100, method="inclusive")[q - 1], 1) if len(values) >= 2 else values[0]
 
 
 def main() -> None:
