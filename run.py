@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (DP_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="HTTP port (DP_HTTP_PORT, default 8050)")
     serve.add_argument("--redis-url", help="use this Redis instead of the embedded server (DP_REDIS_URL)")
+    serve.add_argument("--role", choices=("all", "web", "ingest"),
+                       help="what this process runs (DP_ROLE, default all: both; docs/deploy.md)")
     serve.add_argument("--no-simulator", action="store_true",
                        help="serve live partner data only, without the demo simulator")
     parser.epilog = "serve (the default command) takes:\n" + serve.format_help().split("\n", 2)[2]
@@ -87,37 +89,33 @@ def _stop_on_sigterm() -> None:
 
 
 def serve(args: argparse.Namespace, config: Config) -> int:
-    from dashboard.app import create_app, socketio_of, stop_app
-    from dashboard.memory import limit_arenas
+    from dashboard.serving import PortPulseServer
     from feeds.embedded import EmbeddedRedis
 
     config = config.replace(**{k: v for k, v in (("host", args.host), ("http_port", args.port),
-                                                  ("redis_url", args.redis_url)) if v})
-    if not args.no_simulator:  # the demo: its own namespace, on the event clock
+                                                  ("redis_url", args.redis_url), ("role", args.role)) if v})
+    if not args.no_simulator and config.role != "ingest":  # the demo: its own namespace, on the event clock
         config = with_demo_access(config.replace(demo=True, port_id=DEMO_PORT_ID, clock="event"))
-    _stop_on_sigterm()
-    limit_arenas()  # before any thread: dashboard/memory.py
-    embedded = app = None
+    _stop_on_sigterm()  # until the server takes the signals over
+    embedded, code = None, 0
     try:
         if not config.redis_url:
             embedded = EmbeddedRedis(config.data_dir)
             config = config.replace(redis_url=embedded.start())
             print(f"embedded Redis at {config.redis_url} (data in {embedded.data_dir})", flush=True)
-        app = create_app(config, make_simulator=demo_simulator if config.demo else None)
-        mode = f"demo: {config.demo_scenario} at ×{config.demo_speed:g}" if config.demo else "live partner data"
-        print_urls(config, mode)
-        socketio_of(app).run(app.server, host=config.host, port=config.http_port,
-                             allow_unsafe_werkzeug=True, use_reloader=False, log_output=False)
+        print_urls(config, f"demo: {config.demo_scenario} at ×{config.demo_speed:g}" if config.demo
+                   else "ingest worker" if config.role == "ingest" else "live partner data")
+        PortPulseServer(config, make_simulator=demo_simulator if config.demo else None).run()
     except KeyboardInterrupt:
         pass
+    except SystemExit as stopped:  # the server's own way out, after its worker has stopped
+        code = stopped.code if isinstance(stopped.code, int) else 0
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second signal must not cut the clean-up
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        if app is not None:
-            stop_app(app)
         if embedded is not None:
             embedded.stop()
-    return 0
+    return code
 
 
 def with_demo_access(config: Config) -> Config:

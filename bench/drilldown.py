@@ -27,7 +27,7 @@ from werkzeug.serving import make_server
 
 from bench.portgen import generate
 from bench.state import BIG_CALL, PROFILE, big_call_events
-from dashboard.app import create_app
+from dashboard.app import create_app, service_of
 from dashboard.config import Config
 from dashboard.state.port import PortState
 from feeds.embedded import EmbeddedRedis, free_port
@@ -50,7 +50,7 @@ def serve(state: PortState, redis_url: str):
     """The real app on a free loopback port, its state already built; → (base URL, stop)."""
     config = Config(redis_url=redis_url, port_id="bench-" + uuid.uuid4().hex[:6], clock="event", **ACCESS_CONFIG)
     app = create_app(config, start=False)
-    app.server.extensions["portpulse"].store.state = state
+    service_of(app).store.state = state
     port = free_port()
     server = make_server("127.0.0.1", port, app.server, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -97,7 +97,7 @@ def run(minutes: float, rate: int, walls: int, workdir: Path) -> dict:
     threads = [threading.Thread(target=background, args=(rig, events, rate, stop, counts), daemon=True),
                threading.Thread(target=markers, args=(rig, stop, sent), daemon=True)]
     try:
-        samples["rss_mb"].append(round(rss_mb(rig.service.process.pid), 1))  # the service, its state empty
+        samples["rss_mb"].append(round(rss_mb(rig.service.worker_pid()), 1))  # the service, its state empty
         for thread in threads:
             thread.start()
         started = time.monotonic()
@@ -106,12 +106,12 @@ def run(minutes: float, rate: int, walls: int, workdir: Path) -> dict:
             health = rig.service.health()
             samples["lag"].append(health["lag"])
             if len(samples["lag"]) % 6 == 0:  # every 30 s
-                samples["rss_mb"].append(round(rss_mb(rig.service.process.pid), 1))
+                samples["rss_mb"].append(round(rss_mb(rig.service.worker_pid()), 1))
         elapsed = time.monotonic() - started
         stop.set()
         time.sleep(3)
         figures = report(rig, watchers, sent, counts, samples, elapsed)
-        figures["rss_mb"].append(round(rss_mb(rig.service.process.pid), 1))
+        figures["rss_mb"].append(round(rss_mb(rig.service.worker_pid()), 1))
         figures["state_alone_mb"] = state_alone_mb(rig)
         grown, state_grown = figures["rss_mb"][-1] - figures["rss_mb"][0], figures["state_alone_mb"] - figures["rss_mb"][0]
         figures["rss_growth_over_state_growth"] = round(grown / state_grown, 2) if state_grown > 0 else None
@@ -130,7 +130,7 @@ def state_alone_mb(rig: Rig) -> float:
     rig.restart_service()
     wait_for(lambda: rig.service.health()["consumer"]["caught_up"], timeout=300, what="the restarted service")
     time.sleep(5)
-    return round(rss_mb(rig.service.process.pid), 1)
+    return round(rss_mb(rig.service.worker_pid()), 1)
 
 
 def report(rig: Rig, watchers: list, sent: dict, counts: dict, samples: dict, elapsed: float) -> dict:

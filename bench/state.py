@@ -24,7 +24,7 @@ import redis
 
 from bench.portgen import generate
 from dashboard import wallview
-from dashboard.app import create_app
+from dashboard.app import create_app, service_of
 from dashboard.config import Config
 from dashboard.memory import settle
 from dashboard.state.delays import late_boxes
@@ -89,8 +89,8 @@ def memory_per_box(events: list[dict]) -> tuple[float, int, PortState]:
 
 def api_latency(state: PortState, rounds: int) -> dict:
     app = create_app(Config(redis_url="redis://127.0.0.1:1/0", clock="event", **ACCESS_CONFIG), start=False)
-    app.server.extensions["portpulse"].store.state = state
-    app.server.extensions["portpulse"].publisher.rejects_by_source = lambda: {}  # no Redis here
+    service_of(app).store.state = state
+    service_of(app).publisher.rejects_by_source = lambda: {}  # no Redis here
     client = app.server.test_client()
     timings = {}
     for name, url in (("kpis", "/api/v1/kpis"), ("vessel_5000_boxes", f"/api/v1/vessels/{BIG_CALL[0]}")):

@@ -88,12 +88,12 @@ def latency(samples: int, walls: int) -> dict:
             time.sleep(2)
             seen = page.evaluate("window.__seen")
             delays = sorted(seen[i] - sent[i] for i in sent if i in seen)
-            cpu_one = cpu_share(service.process.pid)
+            cpu_one = cpu_share(service.worker_pid())
             others = [browser.new_page() for _ in range(walls - 1)]
             for other in others:  # each page is a browser context of its own: each opens with the token
                 open_wall(other, service.base)
             time.sleep(3)
-            cpu_many = cpu_share(service.process.pid)
+            cpu_many = cpu_share(service.worker_pid())
         finally:
             stop.set()
             browser.close()

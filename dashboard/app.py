@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from dash import Dash, dcc, html
-from flask import Flask
+from flask import Flask, request
 from flask_socketio import SocketIO
 
 from dashboard import access, auth, callbacks, demo
@@ -16,74 +16,78 @@ from dashboard.config import Config
 from dashboard.emitter import WallEmitter
 from dashboard.limits import make_limiter, partner_key
 from dashboard.sockets import ManagerRooms, register_sockets
+from dashboard.runtime import EXTENSION, Runtime
 from dashboard.service import PortPulse
 from layouts import ids
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+INGEST_BLUEPRINTS = {ingest.bp.name, partners.bp.name, health.bp.name}
 
 
 def create_app(config: Config | None = None, *, start: bool = True, make_simulator=None) -> Dash:
-    """Build one app. With `start`, its consumer and timers run until `stop_app(app)`; with
-    `make_simulator(svc, reset_namespace)` (run.py's, in demo mode) the demo runs in it too."""
+    """Build one app for `config.role` (dashboard/runtime.py). With `start`, what the role runs
+    in the background runs until `stop_app(app)`; with `make_simulator(svc, reset_namespace)`
+    (run.py's, in demo mode) the demo runs in it too."""
     config = config or Config.from_env()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = Flask(__name__)
     svc = PortPulse(config)
-    server.extensions["portpulse"] = svc
-    server.extensions["portpulse_metrics"] = health.metrics_registry(svc)
-    guard(server, svc, config)
+    limiter = guard(server, svc, config)
     for blueprint in (auth.bp, ingest.bp, partners.bp, health.bp, read.bp, export.bp, demo.bp):
         server.register_blueprint(blueprint)
     errors.install(server)
-    socketio = server.extensions["portpulse_socketio"] = SocketIO(server, async_mode="threading")
-    emitter = server.extensions["portpulse_emitter"] = WallEmitter(
-        svc, socketio, demo_status=lambda: _demo_status(server))
-    manager_rooms = server.extensions["portpulse_manager_rooms"] = ManagerRooms(svc, socketio)
-    register_sockets(socketio, svc, emitter, manager_rooms)
+    socketio = SocketIO(server, async_mode="threading")
+    runtime = server.extensions[EXTENSION] = Runtime(
+        config=config, svc=svc, socketio=socketio, emitter=None, manager_rooms=None,
+        metrics=health.metrics_registry(svc), limiter=limiter, make_simulator=make_simulator)
+    runtime.emitter = WallEmitter(svc, socketio, demo_status=runtime.demo_status)
+    runtime.manager_rooms = ManagerRooms(svc, socketio)
+    register_sockets(socketio, svc, runtime.emitter, runtime.manager_rooms)
 
     app = Dash(__name__, server=server, assets_folder=str(ASSETS), title="Port Pulse",
                update_title=None, suppress_callback_exceptions=True)
     app.layout = html.Div([dcc.Location(id=ids.URL), html.Div(id=ids.PAGE)])
     callbacks.register(app)
     if start:
-        svc.start()
-        if config.demo and make_simulator is not None:
-            control = server.extensions["portpulse_demo"] = demo.DemoControl(svc, make_simulator)
-            control.start(config.demo_scenario, config.demo_speed)
-        emitter.start()
-        manager_rooms.start()
+        runtime.start()
     return app
 
 
-def guard(server: Flask, svc: PortPulse, config: Config) -> None:
+def guard(server: Flask, svc: PortPulse, config: Config):
     """Sessions, the access matrix on every request (docs/access.md), and the request limits."""
     auth.configure_sessions(server, config)
+    if config.role == "ingest":
+        server.before_request(_partner_routes_only)
     server.before_request(lambda: access.check_request(svc, ingest.error_response))
-    limiter = server.extensions["portpulse_limiter"] = make_limiter(server, config)
+    limiter = make_limiter(server, config)
     limiter.limit(auth.LOGIN_LIMIT, methods=["POST"], deduct_when=auth.failed_login)(auth.bp)
     partner_limit = limiter.shared_limit(config.partner_rate_limit, scope="partner-api", key_func=partner_key)
     partner_limit(ingest.bp)
     partner_limit(partners.bp)
+    return limiter
 
 
-def _demo_status(server: Flask) -> dict | None:
-    control = server.extensions.get("portpulse_demo")
-    return control.status() if control else None
+def _partner_routes_only():
+    """An ingest worker answers the partners' routes and the health ones; nginx sends it nothing
+    else (deploy/nginx.conf), and a request that strays there is told where it is."""
+    if request.blueprint not in INGEST_BLUEPRINTS:
+        return ingest.error_response(404, "not_here", f"{request.path[:200]} is served by the web replicas; "
+                                     "this is an ingest worker (partner routes and /healthz only)")
+    return None
+
+
+def runtime_of(app: Dash) -> Runtime:
+    return app.server.extensions[EXTENSION]
 
 
 def service_of(app: Dash) -> PortPulse:
-    return app.server.extensions["portpulse"]
+    return runtime_of(app).svc
 
 
 def socketio_of(app: Dash) -> SocketIO:
-    return app.server.extensions["portpulse_socketio"]
+    return runtime_of(app).socketio
 
 
 def stop_app(app: Dash) -> None:
-    app.server.extensions["portpulse_emitter"].stop()
-    app.server.extensions["portpulse_manager_rooms"].stop()
-    control = app.server.extensions.get("portpulse_demo")
-    if control is not None:
-        control.stop()
-    service_of(app).stop()
+    runtime_of(app).stop()

@@ -15,12 +15,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, redirect, request, session
+from flask import Blueprint, Flask, Response, redirect, request, session
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.access import password_fingerprint, safe_next
+from dashboard.runtime import current_runtime
 from layouts.i18n import pick
 from layouts.login import login_page
 
@@ -78,7 +79,7 @@ def login() -> Response:
     except ValidationError:
         return _form(lang, target, "expired", status=400)
     name, password = request.form.get("username", "").strip(), request.form.get("password", "")
-    users = current_app.extensions["portpulse"].config.users
+    users = current_runtime().svc.config.users
     if not verify_password(users, name, password):
         log.warning("failed login for %r from %s", name[:64], request.remote_addr)
         return _form(lang, target, "wrong", status=401)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
-from flask import current_app
 
 from dashboard import manager_callbacks
 from dashboard.pages import page_for, query_lang
+from dashboard.runtime import current_runtime
 from layouts import ids
 from layouts.demo import status_lines
 
@@ -16,7 +16,7 @@ ACTIONS = {ids.DEMO_START: "start", ids.DEMO_PAUSE: "pause", ids.DEMO_RESUME: "r
 
 def demo_action(trigger: str | None, scenario: str, speed: float, lang: str) -> tuple[list, str]:
     """Run the pressed button's command; → (status lines, error text)."""
-    demo = current_app.extensions.get("portpulse_demo")
+    demo = current_runtime().demo
     if demo is None or trigger not in ACTIONS:
         return no_update, ""
     action = ACTIONS[trigger]

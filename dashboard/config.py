@@ -82,6 +82,13 @@ def _rate(env: Mapping[str, str], name: str, default: str) -> str:
     return raw
 
 
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = (env.get(name) or "0").strip().lower()
+    if raw not in ("0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name}: {raw!r} is not 1 or 0")
+    return raw in ("1", "true", "yes")
+
+
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
     raw = env.get(name) or default
     if raw not in choices:
@@ -94,6 +101,7 @@ class Config:
     """Everything the service reads from its environment, in one place (see README)."""
 
     redis_url: str | None = None  # None: run.py starts the embedded valkey-server
+    redis_cluster: bool = False  # the URL names one node of a Redis Cluster (docs/deploy.md)
     port_id: str = "xiamen"
     partner_keys: dict[str, str] = field(default_factory=dict)  # source → key
     partner_keys_file: Path | None = None  # more `source=key` lines, re-read when it changes
@@ -116,12 +124,15 @@ class Config:
     wall_token: str | None = None  # opens the wall (`/?token=…`) and nothing else
     secret_key: str | None = None  # signs session cookies; None: kept in data_dir/secret_key
     partner_rate_limit: str = "600 per minute"  # requests per partner, across its routes
+    role: str = "all"  # all, web or ingest (dashboard/runtime.py, docs/deploy.md)
+    web_threads: int = 100  # the server's threads: every wall's socket holds one
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
         env = os.environ if env is None else env
         values = dict(
             redis_url=env.get("DP_REDIS_URL") or None,
+            redis_cluster=_flag(env, "DP_REDIS_CLUSTER"),
             port_id=env.get("DP_PORT_ID") or cls.port_id,
             partner_keys=parse_partner_keys(env.get("DP_PARTNER_KEYS", "")),
             partner_keys_file=Path(env["DP_PARTNER_KEYS_FILE"]) if env.get("DP_PARTNER_KEYS_FILE") else None,
@@ -139,6 +150,8 @@ class Config:
             wall_token=env.get("DP_WALL_TOKEN") or None,
             secret_key=env.get("DP_SECRET_KEY") or None,
             partner_rate_limit=_rate(env, "DP_PARTNER_RATE_LIMIT", cls.partner_rate_limit),
+            role=_choice(env, "DP_ROLE", ("all", "web", "ingest"), cls.role),
+            web_threads=_int(env, "DP_WEB_THREADS", cls.web_threads),
         )
         values.update(overrides)
         return cls(**values)

@@ -18,6 +18,7 @@ import redis
 from flask import Blueprint, Response, current_app, request
 
 from dashboard.api.ingest import error_response, json_response
+from dashboard.runtime import EXTENSION
 from feeds.keys import PortKeys
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class DemoControl:
 
 
 def demo_of(app) -> DemoControl | None:
-    return app.extensions.get("portpulse_demo")
+    return app.extensions[EXTENSION].demo
 
 
 @bp.get("/api/v1/demo")

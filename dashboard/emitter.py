@@ -150,7 +150,7 @@ class WallEmitter:
                 self.sent_seq[event] = payload["seq"]
 
     def _run(self) -> None:
-        seen_version, slow_version, last_fast, last_slow, last_beat = None, None, 0.0, 0.0, 0.0
+        seen_version, slow_version, last_slow, last_beat = None, None, 0.0, 0.0
         while not self._stop.wait(FAST_SECONDS):
             try:
                 # an entry that changes nothing (a bad one) still moves the log position the screens show
@@ -159,12 +159,12 @@ class WallEmitter:
                 if self.catching_up():  # applying the log comes first: one full update a second
                     if version != seen_version and moment - last_slow >= CATCH_UP_EVERY:
                         seen_version = slow_version = version
-                        last_fast = last_slow = moment
+                        last_slow = moment
                         self._emit("slow")
                         self._emit("fast")
                 else:
                     if version != seen_version:
-                        seen_version, last_fast = version, moment
+                        seen_version = version
                         self._emit("fast")
                     if moment - last_slow >= SLOW_SECONDS and (version != slow_version or moment - last_slow > 10):
                         slow_version, last_slow = version, moment

@@ -7,12 +7,13 @@ from __future__ import annotations
 import math
 import time
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from flask_limiter import HeaderNames, Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from dashboard.access import is_api
 from dashboard.api.ingest import error_response
+from dashboard.runtime import current_runtime
 from feeds.keys import PortKeys
 
 
@@ -37,7 +38,7 @@ def make_limiter(server: Flask, config) -> Limiter:
 def too_many(exc: RateLimitExceeded) -> Response:
     """429, as JSON on the API and as text on pages, with Retry-After: seconds until one more
     request is counted again."""
-    limit = current_app.extensions["portpulse_limiter"].current_limit
+    limit = current_runtime().limiter.current_limit
     wait = {"Retry-After": str(max(1, math.ceil(limit.reset_at - time.time())) if limit else 60)}
     message = f"too many requests ({exc.description}): wait and try again"
     if is_api(request.path):

@@ -4,10 +4,10 @@ the feeds, each when its socket room says so (dashboard/sockets.py). Grids get n
 from __future__ import annotations
 
 from dash import Dash, Input, Output, State, no_update
-from flask import current_app
 
 from dashboard import reports
 from dashboard.pages import query_lang
+from dashboard.runtime import current_runtime
 from layouts import ids
 from layouts.feeds import partner_rows, reject_list
 from layouts.manager import search_results
@@ -16,7 +16,7 @@ from layouts.vessels import bottleneck, box_rows, call_timeline, earlier_calls, 
 
 
 def _svc():
-    return current_app.extensions["portpulse"]
+    return current_runtime().svc
 
 
 def on_search(_submitted, _clicked, query: str | None, search: str | None):

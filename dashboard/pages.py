@@ -11,11 +11,12 @@ import re
 from urllib.parse import parse_qs
 
 from dash import html
-from flask import current_app, g
+from flask import g
 from flask_wtf.csrf import generate_csrf
 
 from dashboard import reports
 from dashboard.access import may_open
+from dashboard.runtime import current_runtime
 from layouts.container import container_page
 from layouts.demo import demo_layout
 from layouts.feeds import feeds_page
@@ -47,13 +48,13 @@ def page_for(path: str | None, search: str | None = None):
 
 
 def wall_page(lang: str, rotate: str):
-    svc, emitter = current_app.extensions["portpulse"], current_app.extensions["portpulse_emitter"]
+    svc, emitter = current_runtime().svc, current_runtime().emitter
     return wall_layout(svc.profile.name[lang], lang, emitter.build("fast", lang), emitter.build("slow", lang),
                        int(rotate) if rotate.isdigit() else None)
 
 
 def manager_body(path: str, query: dict, lang: str):
-    svc = current_app.extensions["portpulse"]
+    svc = current_runtime().svc
     try:
         if path == "/vessels":
             delayed = query.get("delayed", ["0"])[0] in ("1", "true", "yes")
@@ -81,7 +82,7 @@ def not_found(missing: reports.NotFound, lang: str):
 
 
 def demo_page(lang: str):
-    demo = current_app.extensions.get("portpulse_demo")
+    demo = current_runtime().demo
     if demo is None:
         return message_page(text("no_demo", lang), "This service runs on live partner data only.")
     scenarios = [{"name": item["name"], "title": item["title"][lang]} for item in demo.scenarios()]

@@ -1,5 +1,5 @@
 """One app's runtime: Redis client, publisher, state store, consumer and snapshots, started and
-stopped together. Kept on `server.extensions["portpulse"]`, never in a module global."""
+stopped together; part of the process's runtime (dashboard/runtime.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from redis.retry import Retry
 from dashboard.access import KeyRing
 from dashboard.config import Config
 from dashboard.history import KpiHistory
+from dashboard.lease import Lease, holder_name
 from dashboard.memory import settle
 from dashboard.state.port import PortState
 from dashboard.store import Every, StateStore, snapshot_if_changed
@@ -21,6 +22,8 @@ from feeds.profile import load_profile
 from feeds.publisher import Publisher
 
 log = logging.getLogger(__name__)
+
+LEASE_PERIODS = 3  # a lease outlives three of its job's periods: a holder that died is replaced after that
 
 
 class PortPulse:
@@ -39,6 +42,10 @@ class PortPulse:
                                 retention_hours=config.log_retention_hours,
                                 state_factory=lambda: PortState(self.profile))
         self.history = KpiHistory(self.redis, config.port_id)
+        holder = holder_name(config.http_port, config.data_dir)
+        self.leases = {job: Lease(self.redis, self.publisher.keys.lease(job), holder,
+                                  expiry_seconds=LEASE_PERIODS * seconds + 5)
+                       for job, seconds in (("snapshots", config.snapshot_seconds), ("history", config.history_seconds))}
         self.consumer: LogConsumer | None = None
         self.timers: list[Every] = []
         self.started_at = time.time()
@@ -60,8 +67,9 @@ class PortPulse:
         return self
 
     def snapshot(self) -> None:
-        """The state to Redis when it moved, and then the heap settled (dashboard/memory.py)."""
-        if snapshot_if_changed(self.store):
+        """The state to Redis when it moved, and then the heap settled (dashboard/memory.py). One
+        replica of many writes the snapshots: the holder of their lease (dashboard/lease.py)."""
+        if self.leases["snapshots"].take() and snapshot_if_changed(self.store):
             settle()
 
     def reset_state(self, after_stream_id: str | None = None) -> None:
@@ -95,7 +103,8 @@ class PortPulse:
 
     def record_history(self) -> None:
         caught_up = self.consumer is not None and self.consumer.health.caught_up
-        if self.store.state.applied and caught_up:  # a replaying state's KPIs are not the port's
+        # a replaying state's KPIs are not the port's; and one replica of many records them
+        if self.store.state.applied and caught_up and self.leases["history"].take():
             self.history.record(self.kpis(), self.port_now())
 
     def _dead_letter_from_log(self, source: str, problems: list[dict], raw: bytes) -> None:
@@ -108,7 +117,13 @@ class PortPulse:
         if self.consumer:
             self.consumer.stop()
         for timer in self.timers:
-            timer.stop()
+            timer.stop()  # the snapshot at stop, if this process holds their lease
+        if self.timers:
+            for lease in self.leases.values():
+                try:
+                    lease.release()
+                except (redis.RedisError, OSError):
+                    pass  # it expires by itself
         self.redis.close()
 
     def redis_reachable(self) -> bool:

@@ -56,6 +56,10 @@ class PortKeys:
         """Sorted set: hourly KPI rollups scored by the hour (epoch seconds)."""
         return self._key("kpi:hourly")
 
+    def lease(self, job: str) -> str:
+        """String: which process does `job` (snapshots, history) now; expires (dashboard/lease.py)."""
+        return self._key(f"lease:{job}")
+
     @property
     def control(self) -> str:
         """List: commands for the demo simulator of this namespace."""

@@ -68,6 +68,16 @@ class ServiceProcess:
         self._log.close()
         return code
 
+    def worker_pid(self) -> int:
+        """The gunicorn worker that holds the app (dashboard/serving.py): the child of run.py
+        that is not its embedded Redis. Its memory and CPU are the service's."""
+        pid = self.process.pid
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        workers = [int(child) for child in children
+                   if b"valkey" not in Path(f"/proc/{child}/cmdline").read_bytes()]
+        assert len(workers) == 1, f"expected one worker under {pid}, found {workers}"
+        return workers[0]
+
     def redis_record(self) -> dict:
         return json.loads((self.data_dir / "redis.json").read_text())
 

@@ -7,11 +7,12 @@ import time
 from pathlib import Path
 
 import redis
-from flask import Blueprint, Response, current_app, send_file
+from flask import Blueprint, Response, send_file
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from dashboard.api.ingest import json_response
+from dashboard.runtime import current_runtime
 from dashboard.state.timeline import iso
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
@@ -30,9 +31,11 @@ def health_report(svc) -> dict:
         ingest = {}
     lag = svc.log_lag(counters["entries_consumed"]) if reachable else None
     consumer = svc.consumer.health if svc.consumer else None
-    healthy = reachable and consumer is not None and consumer.caught_up
+    holds_state = svc.config.role != "ingest"  # an ingest worker only publishes
+    healthy = reachable and (not holds_state or (consumer is not None and consumer.caught_up))
     return {
         "status": "ok" if healthy else "degraded",
+        "role": svc.config.role,
         "redis": "up" if reachable else "down",
         "port_id": svc.config.port_id,
         "events_applied": counters["events_applied"],
@@ -62,7 +65,7 @@ def health_report(svc) -> dict:
 
 
 def _demo_status() -> dict | None:
-    control = current_app.extensions.get("portpulse_demo")
+    control = current_runtime().demo
     if control is None:
         return None
     status = control.status()
@@ -99,7 +102,7 @@ def _gauge(name: str, text: str, value: float) -> GaugeMetricFamily:
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    report = health_report(current_app.extensions["portpulse"])
+    report = health_report(current_runtime().svc)
     return json_response(report, 200)
 
 
@@ -111,7 +114,7 @@ def openapi_document() -> Response:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    registry = current_app.extensions["portpulse_metrics"]
+    registry = current_runtime().metrics
     return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 

@@ -11,8 +11,9 @@ from datetime import datetime, timezone
 
 import orjson
 import redis
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 
+from dashboard.runtime import current_runtime
 from feeds.events import DEEP, too_deep, validate_event
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -42,7 +43,7 @@ def error_response(status: int, error: str, message: str, details: list | None =
 
 
 def service():
-    return current_app.extensions["portpulse"]
+    return current_runtime().svc
 
 
 def read_body() -> bytes:

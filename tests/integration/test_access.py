@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from dashboard.app import socketio_of
+from dashboard.app import service_of, socketio_of
 from tests import drill_scenario
 from tests.helpers import PARTNER_KEYS, READ_KEY, WALL_TOKEN, gate_event, log_in, wait_for
 
@@ -45,7 +45,7 @@ MATRIX = {
 @pytest.fixture
 def scenario_app(app, client):
     drill_scenario.publish(client.post)
-    svc = app.server.extensions["portpulse"]
+    svc = service_of(app)
     wait_for(lambda: svc.store.state.latest_call(drill_scenario.EMMA) and svc.store.state.boxes.get(EMMA_BOX),
              what="the scenario applied")
     return app

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.app import create_app, stop_app
+from dashboard.app import create_app, service_of, stop_app
 from tests.helpers import PARTNER_KEYS, auth, read_auth, wait_for
 
 REFERENCE = Path(__file__).resolve().parent.parent / "data" / "dcsa" / "tnt-reference-events.json"
@@ -29,7 +29,7 @@ def post(client, body, source: str = "terminal.haitian"):
 
 
 def applied(app, count: int) -> None:
-    svc = app.server.extensions["portpulse"]
+    svc = service_of(app)
     wait_for(lambda: svc.store.state.applied >= count, what=f"{count} events applied")
 
 
@@ -147,4 +147,4 @@ def test_a_broken_keys_file_leaves_the_keys_as_they_were(keys_file_app):
     keys_file.write_text("this line has no key\n")
     time.sleep(1.5)  # past the once-a-second look at the file
     assert client.post("/api/v1/dcsa/events", json=[], headers={"Authorization": "Bearer key-maersk"}).status_code == 202
-    assert set(PARTNER_KEYS) <= set(app.server.extensions["portpulse"].keys.partner_sources())
+    assert set(PARTNER_KEYS) <= set(service_of(app).keys.partner_sources())

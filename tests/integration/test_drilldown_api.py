@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from dashboard.app import service_of
 from tests import drill_scenario as scenario
 from tests.helpers import auth, read_auth, wait_for
 
@@ -15,7 +16,7 @@ from tests.helpers import auth, read_auth, wait_for
 @pytest.fixture
 def drilled(app, client, manager_client):
     scenario.publish(client.post)
-    svc = app.server.extensions["portpulse"]
+    svc = service_of(app)
     total = sum(len(batch) for batch in scenario.events().values())
     wait_for(lambda: svc.store.state.applied >= total, what="the scenario applied")
     return manager_client

@@ -10,6 +10,7 @@ import orjson
 import pytest
 from hypothesis import strategies as st
 
+from dashboard.app import service_of
 from dashboard.config import Config
 from feeds import dcsa as dcsa_model
 from feeds import events as model
@@ -326,7 +327,7 @@ def check_answer(response, req: Req) -> dict | None:
 
 
 def state_of(app):
-    return app.server.extensions["portpulse"].store.state
+    return service_of(app).store.state
 
 
 def wait_applied(app, client, expected: int, what: str) -> dict:

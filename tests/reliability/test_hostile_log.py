@@ -15,7 +15,7 @@ import redis
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dashboard.app import create_app, stop_app
+from dashboard.app import create_app, service_of, stop_app
 from feeds.keys import PortKeys
 from feeds.publisher import Publisher
 from tests.helpers import wait_for
@@ -142,14 +142,14 @@ class LogWriter:
 
 def wait_consumed(app, writer: LogWriter, what: str) -> None:
     state = state_of(app)
-    consumer = app.server.extensions["portpulse"].consumer
+    consumer = service_of(app).consumer
     try:
         wait_for(lambda: state.entries_consumed >= writer.counts["entries"], timeout=30,
                  what=f"{writer.counts['entries']} log entries ({what}) to be consumed")
     except AssertionError:
         raise AssertionError(f"the consumer stopped at {state.entries_consumed} of {writer.counts['entries']} "
                              f"entries; thread alive: {consumer._thread.is_alive()}; health: {consumer.health}")
-    with app.server.extensions["portpulse"].store.lock:
+    with service_of(app).store.lock:
         counters = state.counters()
     assert counters["events_applied"] == writer.counts["valid"], (counters, dict(writer.counts))
     assert counters["rejected_in_log"] == writer.counts["bad"], (counters, dict(writer.counts))
@@ -201,7 +201,7 @@ def _running_app_with_writer(config, redis_url, tally):
     app = create_app(config)
     client = redis.Redis.from_url(redis_url)
     writer = LogWriter(client, config.port_id, tally)
-    wait_for(lambda: app.server.extensions["portpulse"].consumer.health.caught_up, what="the consumer to catch up")
+    wait_for(lambda: service_of(app).consumer.health.caught_up, what="the consumer to catch up")
     return app, client, writer
 
 
@@ -209,7 +209,7 @@ def _assert_consumer_goes_on(app, writer: LogWriter, what: str) -> None:
     """After the hostile entry, one valid event: every entry must be consumed (the hostile one
     applied or rejected, the valid one applied) and /healthz must say so truthfully."""
     writer.write(LogOp("publish", [simple_event("after")]), announce=True)
-    consumer = app.server.extensions["portpulse"].consumer
+    consumer = service_of(app).consumer
     state = state_of(app)
     try:
         wait_for(lambda: state.entries_consumed >= writer.counts["entries"] and state.applied >= writer.counts["valid"],

@@ -11,6 +11,7 @@ from dashboard.config import Config, ConfigError, parse_partner_keys
 
 DEFAULTS = {
     "redis_url": None,
+    "redis_cluster": False,
     "port_id": "xiamen",
     "partner_keys": {},
     "partner_keys_file": None,
@@ -33,6 +34,8 @@ DEFAULTS = {
     "wall_token": None,
     "secret_key": None,
     "partner_rate_limit": "600 per minute",
+    "role": "all",
+    "web_threads": 100,
 }
 
 # (variable, text in the environment, attribute, value expected)
@@ -56,8 +59,11 @@ VARIABLES = [
     ("DP_SECRET_KEY", "signing-key", "secret_key", "signing-key"),
     ("DP_PARTNER_KEYS_FILE", "/etc/portpulse/partner-keys", "partner_keys_file", Path("/etc/portpulse/partner-keys")),
     ("DP_PARTNER_RATE_LIMIT", "20/second", "partner_rate_limit", "20/second"),
+    ("DP_REDIS_CLUSTER", "1", "redis_cluster", True),
+    ("DP_ROLE", "ingest", "role", "ingest"),
+    ("DP_WEB_THREADS", "16", "web_threads", 16),
 ]
-INT_VARIABLES = [v for v, _, attr, _ in VARIABLES if isinstance(DEFAULTS[attr], int)]
+INT_VARIABLES = [v for v, _, attr, _ in VARIABLES if type(DEFAULTS[attr]) is int]
 
 
 def test_from_empty_environment_gives_every_default():
@@ -202,3 +208,9 @@ def test_rejects_partner_key_item_that_is_not_source_equals_key(text):
 def test_unknown_clock_raises_config_error_naming_the_variable():
     with pytest.raises(ConfigError, match="DP_CLOCK"):
         Config.from_env({"DP_CLOCK": "sundial"})
+
+
+@pytest.mark.parametrize(("variable", "text"), [("DP_REDIS_CLUSTER", "maybe"), ("DP_ROLE", "worker")])
+def test_unknown_flag_or_role_raises_config_error_naming_the_variable(variable, text):
+    with pytest.raises(ConfigError, match=variable):
+        Config.from_env({variable: text})
