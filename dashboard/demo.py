@@ -20,6 +20,7 @@ from flask import Blueprint, Response, current_app, request
 from dashboard.api.ingest import error_response, json_response
 from dashboard.runtime import EXTENSION
 from feeds.keys import PortKeys
+from feeds.redis_client import STORE_ERRORS
 
 log = logging.getLogger(__name__)
 bp = Blueprint("demo", __name__)
@@ -73,7 +74,7 @@ class DemoControl:
         while not self._stop.is_set():
             try:
                 item = self.svc.redis.blpop([key], timeout=1)
-            except (redis.RedisError, OSError):
+            except STORE_ERRORS:
                 self._stop.wait(1)
                 continue
             if item:

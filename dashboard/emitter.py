@@ -23,12 +23,12 @@ import time
 import uuid
 from datetime import datetime
 
-import redis
 
 from flask import request
 from flask_socketio import SocketIO, join_room
 
 from dashboard import wallview
+from feeds.redis_client import STORE_ERRORS
 from layouts.i18n import LANGS, pick
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ class WallEmitter:
                 self._trends = {direction: [(datetime.fromtimestamp(hour, zone), value) for hour, value in
                                             self.svc.history.series(f"clearance_hours.{direction}.median", 7, now)]
                                 for direction in ("import", "export")}
-            except (redis.RedisError, OSError):
+            except STORE_ERRORS:
                 pass  # keep the last ones: the heartbeat tells the wall that Redis is away
             self._trends_at = time.monotonic()
         return self._trends

@@ -24,7 +24,8 @@ def partner_key() -> str:
 
 
 def make_limiter(server: Flask, config) -> Limiter:
-    limiter = Limiter(get_remote_address, app=server, storage_uri=config.redis_url,
+    storage = config.redis_url.replace("redis://", "redis+cluster://", 1) if config.redis_cluster else config.redis_url
+    limiter = Limiter(get_remote_address, app=server, storage_uri=storage,
                       key_prefix=PortKeys(config.port_id).limits, headers_enabled=True,
                       # flask-limiter would put a Retry-After on every answer it counts (a 202
                       # too, and over a 503's own): only a 429 says to wait (see too_many)

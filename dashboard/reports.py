@@ -6,11 +6,11 @@ from __future__ import annotations
 import time
 from operator import itemgetter
 
-import redis
 
 from dashboard.state.kpis import feed_health
 from dashboard.state.search import search
 from feeds.identifiers import check_container, check_imo, suggest_container
+from feeds.redis_client import STORE_ERRORS
 
 LATEST_REJECTS = 50
 
@@ -64,7 +64,7 @@ def feeds_report(svc) -> dict:
     latest rejected inputs with their reasons. Redis away: the state's half, marked so."""
     try:
         rejects, latest, reachable = svc.publisher.rejects_by_source(), svc.publisher.dead_letters(LATEST_REJECTS), True
-    except (redis.RedisError, OSError):
+    except STORE_ERRORS:
         rejects, latest, reachable = {}, [], False
     with svc.store.lock:
         health = feed_health(svc.store.state, time.time(), rejects)

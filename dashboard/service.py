@@ -7,8 +7,6 @@ import logging
 import time
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from dashboard.access import KeyRing
 from dashboard.config import Config
@@ -20,9 +18,11 @@ from dashboard.store import Every, StateStore, snapshot_if_changed
 from feeds.consumer import LogConsumer, parse_id
 from feeds.profile import load_profile
 from feeds.publisher import Publisher
+from feeds.redis_client import STORE_ERRORS, connect
 
 log = logging.getLogger(__name__)
 
+WAIT_MS = 1000  # how long a publish on a cluster waits for its replica before answering 503
 LEASE_PERIODS = 3  # a lease outlives three of its job's periods: a holder that died is replaced after that
 
 
@@ -31,14 +31,14 @@ class PortPulse:
         if not config.redis_url:
             raise ValueError("create_app needs a Redis URL (run.py starts the embedded server)")
         self.config = config
-        timeout = config.redis_timeout_seconds
-        self.redis = redis.Redis.from_url(
-            config.redis_url, socket_connect_timeout=timeout, socket_timeout=timeout,
-            retry=Retry(NoBackoff(), 1))
-        self.publisher = Publisher(self.redis, config.port_id, deadletter_max=config.deadletter_max)
+        self.redis = connect(config.redis_url, cluster=config.redis_cluster,
+                             timeout=max(config.redis_timeout_seconds, WAIT_MS / 1000 + 1))
+        # on a cluster a 202 waits until a replica has the events: a failover cannot lose them
+        self.publisher = Publisher(self.redis, config.port_id, deadletter_max=config.deadletter_max,
+                                   replicas=1 if config.redis_cluster else 0, wait_timeout_ms=WAIT_MS)
         self.keys = KeyRing(config.partner_keys, config.read_keys, config.partner_keys_file)
         self.profile = load_profile(config.profile)
-        self.store = StateStore(self.redis, config.redis_url, config.port_id,
+        self.store = StateStore(self.redis, config.redis_url, config.port_id, cluster=config.redis_cluster,
                                 retention_hours=config.log_retention_hours,
                                 state_factory=lambda: PortState(self.profile))
         self.history = KpiHistory(self.redis, config.port_id)
@@ -58,6 +58,7 @@ class PortPulse:
         except redis.RedisError as exc:  # Redis down at start: begin empty, catch up when it is back
             log.warning("no snapshot loaded: %s", exc)
         self.consumer = LogConsumer(self.config.redis_url, self.config.port_id, self.store.state,
+                                    cluster=self.config.redis_cluster,
                                     on_rejected=self._dead_letter_from_log, lock=self.store.lock)
         self.consumer.start()
         self.timers = [
@@ -96,7 +97,7 @@ class PortPulse:
         are left out (empty) while it is away rather than failing the whole answer."""
         try:
             rejects = self.publisher.rejects_by_source()
-        except (redis.RedisError, OSError):
+        except STORE_ERRORS:
             rejects = {}
         with self.store.lock:
             return self.store.state.kpis(self.port_now(), wall_now=time.time(), rejects=rejects)
@@ -122,14 +123,14 @@ class PortPulse:
             for lease in self.leases.values():
                 try:
                     lease.release()
-                except (redis.RedisError, OSError):
+                except STORE_ERRORS:
                     pass  # it expires by itself
         self.redis.close()
 
     def redis_reachable(self) -> bool:
         try:
             return bool(self.redis.ping())
-        except (redis.RedisError, OSError):
+        except STORE_ERRORS:
             return False
 
     def log_position(self) -> dict:
@@ -141,7 +142,7 @@ class PortPulse:
             head = self.redis.xinfo_stream(self.publisher.keys.events).get("last-generated-id")
         except redis.ResponseError:  # no log yet
             head = None
-        except (redis.RedisError, OSError):
+        except STORE_ERRORS:
             return {"applied": applied, "head": None, "behind_seconds": None}
         head = head.decode() if isinstance(head, bytes) else head
         behind = 0.0
@@ -155,6 +156,6 @@ class PortPulse:
             info = self.redis.xinfo_stream(self.publisher.keys.events)
         except redis.ResponseError:  # no log yet
             return 0
-        except (redis.RedisError, OSError):
+        except STORE_ERRORS:
             return None
         return max(0, int(info.get("entries-added", 0)) - consumed)

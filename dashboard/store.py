@@ -19,6 +19,7 @@ import uuid
 import redis
 
 from feeds.consumer import parse_id
+from feeds.redis_client import STORE_ERRORS, connect
 from feeds.keys import PortKeys
 
 log = logging.getLogger(__name__)
@@ -27,9 +28,10 @@ CHUNK = 64 * 1024 * 1024  # Redis takes bulk strings of at most 512 MB: stay wel
 
 
 class StateStore:
-    def __init__(self, client: redis.Redis, url: str, port_id: str, *, retention_hours: int, state_factory):
+    def __init__(self, client: redis.Redis, url: str, port_id: str, *, retention_hours: int, state_factory,
+                 cluster: bool = False):
         self.client = client
-        self.url = url
+        self.url, self.cluster = url, cluster
         self.keys = PortKeys(port_id)
         self.retention_ms = retention_hours * 3_600_000
         self.state_factory = state_factory
@@ -86,7 +88,7 @@ class StateStore:
         try:
             os.nice(10)  # a background copy: the service and its walls come first for the CPU
             blob = self.state.to_snapshot()
-            client = redis.Redis.from_url(self.url, socket_timeout=60)  # not the parent's sockets
+            client = connect(self.url, cluster=self.cluster, timeout=60)  # not the parent's sockets
             generation = uuid.uuid4().hex[:12]
             old = client.hget(self.keys.snapshot, "generation")
             old_chunks = int(client.hget(self.keys.snapshot, "chunks") or 0)
@@ -130,7 +132,7 @@ class Every:
     def _safely(self) -> None:
         try:
             self.task()
-        except (redis.RedisError, OSError) as exc:
+        except STORE_ERRORS as exc:
             log.warning("%s skipped: %s", self._thread.name, exc)
 
     def stop(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 import redis
+from redis.exceptions import RedisClusterException
 from dash.exceptions import DependencyException
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
@@ -45,7 +46,8 @@ def install(server: Flask) -> None:
 
     server.register_error_handler(HTTPException, lambda exc: http_error(exc, allowed))
     server.register_error_handler(DependencyException, unknown_script)
-    server.register_error_handler(redis.RedisError, store_away)
+    for error in (redis.RedisError, RedisClusterException):  # (the cluster client's is no RedisError)
+        server.register_error_handler(error, store_away)
     server.register_error_handler(Exception, unexpected)
 
 
@@ -70,7 +72,7 @@ def unknown_script(exc: DependencyException) -> Response:
     return Response("No such script.", status=404, mimetype="text/plain")
 
 
-def store_away(exc: redis.RedisError) -> Response:
+def store_away(exc: Exception) -> Response:
     log.warning("%s %s: event store unreachable: %s", request.method, request.path, exc)
     return error_response(503, "unavailable", "event store unreachable, retry later",
                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import redis
 from flask import Blueprint, Response, send_file
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
@@ -14,6 +13,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from dashboard.api.ingest import json_response
 from dashboard.runtime import current_runtime
 from dashboard.state.timeline import iso
+from feeds.redis_client import STORE_ERRORS
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 
@@ -27,7 +27,7 @@ def health_report(svc) -> dict:
     reachable = svc.redis_reachable()
     try:
         ingest = svc.publisher.ingest_stats() if reachable else {}
-    except (redis.RedisError, OSError):
+    except STORE_ERRORS:
         ingest = {}
     lag = svc.log_lag(counters["entries_consumed"]) if reachable else None
     consumer = svc.consumer.health if svc.consumer else None

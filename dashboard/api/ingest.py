@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import orjson
-import redis
 from flask import Blueprint, Response, g, request
 
 from dashboard.runtime import current_runtime
 from feeds.events import DEEP, too_deep, validate_event
+from feeds.redis_client import STORE_ERRORS, NotReplicated
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
 MAX_BATCH_EVENTS = 5000
@@ -109,7 +109,10 @@ def ingest(convert, id_of, check=None) -> Response:
     except RequestRejected as rejected:
         dead_letter_request(svc, source, rejected)
         return error_response(rejected.status, rejected.error, rejected.message, rejected.details)
-    except (redis.RedisError, OSError):  # down, loading its file, out of memory: retry later
+    except NotReplicated as short:  # kept by the primary, no replica has it yet: not safe to acknowledge
+        return error_response(503, "not_replicated", f"the events reached the store but {short}; retry later: "
+                              "events kept already are not stored twice", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    except STORE_ERRORS:  # down, loading its file, out of memory, failing over: retry later
         return error_response(503, "unavailable", "event store unreachable; nothing was stored, retry later",
                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
@@ -138,5 +141,5 @@ def dead_letter_request(svc, source: str, rejected: RequestRejected) -> None:
         for d in rejected.details]
     try:
         svc.publisher.dead_letter(source, reasons, g.get("body", b""), status=rejected.status)
-    except (redis.RedisError, OSError):
+    except STORE_ERRORS:
         pass  # the answer still goes out; Redis being down is the 503 path

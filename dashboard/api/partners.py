@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import redis
 from flask import Blueprint, Response, g, request
 
 from dashboard.api.ingest import RETRY_AFTER_SECONDS, error_response, ingest, json_response, service
 from feeds import dcsa
 from feeds.events import validate_event
+from feeds.redis_client import STORE_ERRORS
 
 MAX_REJECTS = 500
 
@@ -40,7 +40,7 @@ def rejects() -> Response:
         return error_response(400, "bad_limit", f"limit must be a whole number from 1 to {MAX_REJECTS}")
     try:
         entries = service().publisher.dead_letters(limit, source=g.credential.name)
-    except (redis.RedisError, OSError):
+    except STORE_ERRORS:
         return error_response(503, "unavailable", "event store unreachable, retry later",
                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     return json_response({"source": g.credential.name, "rejects": entries, "count": len(entries)}, 200)
