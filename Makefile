@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) run.py
 
-chromium:
+chromium:  # and nginx: the browser tests drive Debian's chromium, the stack's tests put nginx in front
 	@bash .ci/ensure-chromium
+	@bash .ci/ensure-nginx
 
 test: $(STAMP) chromium
 	$(PY) -m pytest

@@ -5,6 +5,7 @@
     python run.py simulate --scenario X --days D --seed N [--start ISO-DATE] --max --out FILE.jsonl
     python run.py simulate --scenario diversion-ab --days 1 --report report.json
     python run.py simulate --scenario X --speed N   (drives the running service's demo)
+    python run.py stack [--web N] [--ingest N] [--shards N] [--port P] [--no-simulator]   (the whole set)
 
 Without a Redis URL (flag or DP_REDIS_URL) `serve` starts the embedded valkey-server in
 DP_DATA_DIR and stops it again on Ctrl-C or SIGTERM; `publish` finds that server through the URL
@@ -20,13 +21,13 @@ from pathlib import Path
 
 from dashboard.config import Config, ConfigError
 
-COMMANDS = ("serve", "publish", "simulate", "add-user")
+COMMANDS = ("serve", "publish", "simulate", "add-user", "stack")
 DEMO_PORT_ID = "demo"  # the demo's own namespace: dp:{demo}:…
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="run.py", description="Port Pulse: the digital port's live operations wall.")
-    sub = parser.add_subparsers(dest="command", metavar="{serve,publish,simulate,add-user}")
+    sub = parser.add_subparsers(dest="command", metavar="{serve,publish,simulate,add-user,stack}")
     serve = sub.add_parser("serve", help="serve the wall and the partner API (the default)")
     serve.add_argument("--host", help="address to listen on (DP_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="HTTP port (DP_HTTP_PORT, default 8050)")
@@ -47,8 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_user = sub.add_parser("add-user", help="make a manager's DP_USERS entry: asks for the password "
                               "(or reads it from standard input) and prints name=hash")
     add_user.add_argument("name", help="the manager's user name (letters, digits, . _ -)")
-    parser.epilog += "".join(f"\n{name} takes:\n" + command.format_help().split("\n", 2)[2]
-                             for name, command in (("publish", publish), ("simulate", simulate), ("add-user", add_user)))
+    stack = add_stack(sub)
+    parser.epilog += "".join(f"\n{name} takes:\n" + command.format_help().split("\n\n", 1)[1]  # after the usage
+                             for name, command in (("publish", publish), ("simulate", simulate), ("add-user", add_user),
+                                                   ("stack", stack)))
     return parser
 
 
@@ -71,6 +74,21 @@ def add_simulate(sub) -> argparse.ArgumentParser:
     simulate.add_argument("--reset", action="store_true", help="running demo: stop and clear the demo namespace")
     simulate.add_argument("--redis-url", help="Redis of the running service (default: the embedded one of DP_DATA_DIR)")
     return simulate
+
+
+def add_stack(sub) -> argparse.ArgumentParser:
+    stack = sub.add_parser("stack", help="the whole set on this machine: Redis, web replicas, ingest workers, "
+                           "nginx in front (dashboard/stack.py)")
+    stack.add_argument("--web", type=int, default=2, help="web replicas (default 2)")
+    stack.add_argument("--ingest", type=int, default=2, help="ingest workers (default 2)")
+    stack.add_argument("--shards", type=int, default=3,
+                       help="Redis Cluster primaries, each with a replica (default 3); 0: one embedded server")
+    stack.add_argument("--host", help="address nginx listens on (DP_HOST, default 127.0.0.1)")
+    stack.add_argument("--port", type=int, help="nginx's HTTP port (DP_HTTP_PORT, default 8050)")
+    stack.add_argument("--redis-url", help="use this Redis instead of starting one (DP_REDIS_URL, DP_REDIS_CLUSTER)")
+    stack.add_argument("--no-simulator", action="store_true",
+                       help="serve live partner data only, without the demo simulator")
+    return stack
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -177,6 +195,15 @@ def demo_simulator(svc, reset_namespace):
                          boxes_per_day=svc.config.demo_boxes_per_day)
 
 
+def stack(args: argparse.Namespace, config: Config) -> int:
+    """The whole set; the work is in dashboard/stack.py. The demo's account and wall token are
+    `make run`'s (data/demo-access.json), shared by every replica."""
+    from dashboard.stack_cli import run_stack
+    if not args.no_simulator:
+        config = with_demo_access(config)
+    return run_stack(args, config, demo_port_id=DEMO_PORT_ID)
+
+
 def publish(args: argparse.Namespace, config: Config) -> int:
     import redis
 
@@ -222,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"configuration: {exc}", file=sys.stderr)
         return 2
-    command = {"publish": publish, "simulate": simulate}.get(args.command, serve)
+    command = {"publish": publish, "simulate": simulate, "stack": stack}.get(args.command, serve)
     return command(args, config)
 
 

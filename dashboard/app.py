@@ -9,6 +9,7 @@ from pathlib import Path
 from dash import Dash, dcc, html
 from flask import Flask, request
 from flask_socketio import SocketIO
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import access, auth, callbacks, demo
 from dashboard.api import errors, export, health, ingest, partners, read
@@ -38,6 +39,9 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
         server.register_blueprint(blueprint)
     errors.install(server)
     socketio = SocketIO(server, async_mode="threading")
+    if config.trusted_proxies:  # the client's own address for the login limit and the logs, not nginx's
+        n = config.trusted_proxies
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=n, x_proto=n, x_host=n)
     runtime = server.extensions[EXTENSION] = Runtime(
         config=config, svc=svc, socketio=socketio, emitter=None, manager_rooms=None,
         metrics=health.metrics_registry(svc), limiter=limiter, make_simulator=make_simulator)

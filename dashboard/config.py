@@ -126,6 +126,7 @@ class Config:
     partner_rate_limit: str = "600 per minute"  # requests per partner, across its routes
     role: str = "all"  # all, web or ingest (dashboard/runtime.py, docs/deploy.md)
     web_threads: int = 100  # the server's threads: every wall's socket holds one
+    trusted_proxies: int = 0  # proxies in front that set X-Forwarded-For/-Proto (the set's nginx: 1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -152,6 +153,7 @@ class Config:
             partner_rate_limit=_rate(env, "DP_PARTNER_RATE_LIMIT", cls.partner_rate_limit),
             role=_choice(env, "DP_ROLE", ("all", "web", "ingest"), cls.role),
             web_threads=_int(env, "DP_WEB_THREADS", cls.web_threads),
+            trusted_proxies=_int(env, "DP_TRUSTED_PROXIES", cls.trusted_proxies),
         )
         values.update(overrides)
         return cls(**values)

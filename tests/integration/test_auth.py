@@ -11,7 +11,7 @@ import sys
 import pytest
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from dashboard.app import create_app
+from dashboard.app import create_app, stop_app
 from dashboard.auth import LOGIN_LIMIT, stored_secret_key
 from tests.helpers import MANAGER, MANAGER_PASSWORD, csrf_token, log_in
 from tests.process import ROOT
@@ -144,3 +144,20 @@ def test_add_user_prints_a_line_for_dp_users_that_verifies():
 def test_add_user_refuses_bad_names_and_short_passwords(name, password, problem):
     done = run_add_user(name, password)
     assert done.returncode == 2 and problem in done.stderr and done.stdout == ""
+
+
+def test_behind_a_trusted_proxy_failed_logins_are_limited_per_forwarded_client_address(config):
+    """Behind nginx every request comes from nginx's address: with DP_TRUSTED_PROXIES the limit
+    counts the client's own (X-Forwarded-For), so one guesser does not lock everyone out."""
+    app = create_app(config.replace(trusted_proxies=1))
+    try:
+        client = app.server.test_client()
+        allowed, form = int(LOGIN_LIMIT.split()[0]), login_form(client)
+
+        def attempt(address: str) -> int:
+            return client.post("/login", data={**form, "password": "guess"},
+                               headers={"X-Forwarded-For": address}).status_code
+        assert [attempt("203.0.113.7") for _ in range(allowed + 1)] == [401] * allowed + [429]
+        assert attempt("198.51.100.9") == 401  # another client behind the same proxy
+    finally:
+        stop_app(app)

@@ -36,6 +36,7 @@ DEFAULTS = {
     "partner_rate_limit": "600 per minute",
     "role": "all",
     "web_threads": 100,
+    "trusted_proxies": 0,
 }
 
 # (variable, text in the environment, attribute, value expected)
@@ -62,6 +63,7 @@ VARIABLES = [
     ("DP_REDIS_CLUSTER", "1", "redis_cluster", True),
     ("DP_ROLE", "ingest", "role", "ingest"),
     ("DP_WEB_THREADS", "16", "web_threads", 16),
+    ("DP_TRUSTED_PROXIES", "1", "trusted_proxies", 1),
 ]
 INT_VARIABLES = [v for v, _, attr, _ in VARIABLES if type(DEFAULTS[attr]) is int]
 
