@@ -12,6 +12,7 @@ import dataclasses
 import logging
 import threading
 import time
+import uuid
 
 import orjson
 import redis
@@ -29,6 +30,29 @@ bp = Blueprint("demo", __name__)
 def control_key(port_id: str) -> str:
     """List: commands for the running demo, pushed by `run.py simulate` from the shell."""
     return PortKeys(port_id).control
+
+
+def reset_namespace(svc) -> None:
+    """Delete every key of the (demo) namespace and start the state afresh; the other replicas
+    follow (PortPulse.follow_resets)."""
+    time.sleep(0.3)  # let the consumer take the live messages already on their way
+    client = svc.redis
+    try:  # the new state starts past every entry of the old log, so none of it can come back
+        last_id = client.xinfo_stream(svc.publisher.keys.events)["last-generated-id"]
+    except redis.ResponseError:
+        last_id = None
+    last_id = last_id.decode() if isinstance(last_id, bytes) else last_id
+    keys = svc.publisher.keys
+    with svc.store.snapshot_lock:  # a snapshot of the old state must not land after this
+        # the other replicas follow the reset (PortPulse.follow_resets) when the generation moves
+        svc.generation = f"{uuid.uuid4().hex[:12]} {last_id or ''}"
+        client.set(keys.generation, svc.generation)
+        found = list(client.scan_iter(match=f"dp:{{{svc.config.port_id}}}:*", count=1000))
+        keep = {keys.control.encode(), keys.generation.encode()}  # commands queued meanwhile survive
+        doomed = [key for key in found if key not in keep]
+        for start in range(0, len(doomed), 500):
+            client.delete(*doomed[start:start + 500])
+        svc.reset_state(after_stream_id=last_id)
 
 
 class DemoControl:
@@ -54,20 +78,7 @@ class DemoControl:
         return self.simulator.scenarios()
 
     def reset_namespace(self) -> None:
-        """Delete every key of the demo namespace and start the state afresh."""
-        time.sleep(0.3)  # let the consumer take the live messages already on their way
-        client = self.svc.redis
-        try:  # the new state starts past every entry of the old log, so none of it can come back
-            last_id = client.xinfo_stream(self.svc.publisher.keys.events)["last-generated-id"]
-        except redis.ResponseError:
-            last_id = None
-        with self.svc.store.snapshot_lock:  # a snapshot of the old state must not land after this
-            keys = list(client.scan_iter(match=f"dp:{{{self.svc.config.port_id}}}:*", count=1000))
-            keep = control_key(self.svc.config.port_id).encode()  # commands queued meanwhile survive
-            doomed = [key for key in keys if key != keep]
-            for start in range(0, len(doomed), 500):
-                client.delete(*doomed[start:start + 500])
-            self.svc.reset_state(after_stream_id=last_id.decode() if isinstance(last_id, bytes) else last_id)
+        reset_namespace(self.svc)
 
     def _listen(self) -> None:
         key = control_key(self.svc.config.port_id)

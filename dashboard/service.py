@@ -23,6 +23,7 @@ from feeds.redis_client import STORE_ERRORS, connect
 log = logging.getLogger(__name__)
 
 WAIT_MS = 1000  # how long a publish on a cluster waits for its replica before answering 503
+RESET_CHECK_SECONDS = 1.0  # how soon a replica follows another's reset of the namespace
 LEASE_PERIODS = 3  # a lease outlives three of its job's periods: a holder that died is replaced after that
 
 
@@ -61,7 +62,9 @@ class PortPulse:
                                     cluster=self.config.redis_cluster,
                                     on_rejected=self._dead_letter_from_log, lock=self.store.lock)
         self.consumer.start()
+        self.generation = self._read_generation()
         self.timers = [
+            Every("resets", RESET_CHECK_SECONDS, self.follow_resets, at_stop=False).start(),
             Every("snapshots", self.config.snapshot_seconds, self.snapshot).start(),
             Every("kpi-history", self.config.history_seconds, self.record_history, at_stop=False).start(),
         ]
@@ -83,6 +86,25 @@ class PortPulse:
             self.store.last_snapshot_id = None
             if self.consumer is not None:
                 self.consumer.sink = self.store.state
+
+    def _read_generation(self) -> str | None:
+        try:
+            raw = self.redis.get(self.publisher.keys.generation)
+        except STORE_ERRORS:  # Redis away at start: the next check reads it
+            return None
+        return raw.decode() if raw is not None else None
+
+    def follow_resets(self) -> None:
+        """Another replica reset the namespace (the demo's reset): start afresh after the old log,
+        and read the new one from there."""
+        generation = self._read_generation()
+        if generation is None or generation == self.generation:
+            return
+        self.generation = generation
+        after = generation.partition(" ")[2] or None
+        self.reset_state(after_stream_id=after)
+        if self.consumer is not None:
+            self.consumer.resync()
 
     def port_now(self) -> float:
         """The port clock: the wall clock, or the latest event time (replays, the demo)."""

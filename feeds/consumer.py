@@ -98,6 +98,7 @@ class LogConsumer:
         self.watch_seconds = watch_seconds  # a silence this long makes the consumer look at the log
         self.health = ConsumerHealth()
         self._stop = threading.Event()
+        self._resync = threading.Event()
         self._thread: threading.Thread | None = None
         self._cluster_client: redis.RedisCluster | None = None  # kept: its nodes seed the next map
 
@@ -110,6 +111,11 @@ class LogConsumer:
         self._stop.set()
         if self._thread:
             self._thread.join(timeout)
+
+    def resync(self) -> None:
+        """Start a new session (catch up from the sink's position again): its sink was replaced
+        by one placed elsewhere in the log."""
+        self._resync.set()
 
     def _run(self) -> None:
         backoff = 0.1
@@ -173,6 +179,9 @@ class LogConsumer:
         """Apply live messages until stopped; a lost subscription raises (a new session starts)."""
         watch = _Watch(self.watch_seconds)
         while not self._stop.is_set():
+            if self._resync.is_set():
+                self._resync.clear()
+                return
             message = pubsub.get_message(timeout=1.0)
             if message is None:
                 if watch.due():

@@ -56,6 +56,12 @@ class PortKeys:
         """Sorted set: hourly KPI rollups scored by the hour (epoch seconds)."""
         return self._key("kpi:hourly")
 
+    @property
+    def generation(self) -> str:
+        """String: `<token> <the old log's last stream id>`, set anew by each reset of the namespace
+        (the demo's); every replica that sees it change starts its state afresh after that id."""
+        return self._key("generation")
+
     def lease(self, job: str) -> str:
         """String: which process does `job` (snapshots, history) now; expires (dashboard/lease.py)."""
         return self._key(f"lease:{job}")

@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from dashboard.app import create_app, runtime_of, service_of, stop_app
+from dashboard.demo import reset_namespace
 from dashboard.lease import Lease
 from tests.helpers import auth, gate_event, read_auth, wait_for
 
@@ -93,3 +94,20 @@ def test_lease_is_held_by_one_holder_renewed_by_it_and_taken_over_after_its_expi
     assert not first.take() and second.holder_now() == "second"
     second.release()
     assert first.take()
+
+
+def test_a_reset_of_the_namespace_on_one_replica_is_followed_by_the_others(apps):
+    """The demo's reset (its start, its reset button) clears the namespace from one replica; the
+    others must start afresh too, not lay the new demo over the old one."""
+    resetting, follower = apps("web", "web1"), apps("web", "web2")
+    client = resetting.server.test_client()
+    assert post_events(client, [gate_event(n) for n in range(4)]) == 202
+    for app in (resetting, follower):
+        wait_for(lambda: app.server.test_client().get("/healthz").json["events_applied"] == 4,
+                 what="both replicas to apply the first 4 events")
+    reset_namespace(service_of(resetting))
+    assert post_events(client, [gate_event(n, id=f"after-{n}") for n in range(3)]) == 202
+    for app in (resetting, follower):
+        wait_for(lambda: app.server.test_client().get("/healthz").json["events_applied"] == 3,
+                 what="each replica to hold only the 3 events after the reset")
+    assert len(service_of(follower).store.state.boxes) == 3  # the first batch's fourth box is gone
