@@ -19,6 +19,23 @@ from tests.helpers import ACCESS_ENV, PARTNER_KEYS, wait_for
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def valkey_pids(folder: Path, *, below: bool = False) -> list[int]:
+    """PIDs of valkey-server processes working in `folder` (valkey chdirs to its --dir), or in
+    any folder below it."""
+    root, found = str(Path(folder).resolve()), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes()
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if b"valkey-server" in title and (cwd == root or (below and cwd.startswith(root + os.sep))):
+            found.append(int(entry.name))
+    return found
+
+
 class ServiceProcess:
     def __init__(self, data_dir: Path, *, redis_url: str | None = None, port_id: str = "xiamen",
                  extra_env: dict | None = None, args: tuple[str, ...] = ("--no-simulator",),

@@ -3,11 +3,9 @@ Redis restarts and a slow subscriber cut off by Redis."""
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import redis
@@ -21,22 +19,7 @@ from feeds.consumer import LogConsumer
 from feeds.embedded import EmbeddedRedis, free_port, pid_alive
 from feeds.publisher import Publisher
 from tests.helpers import PARTNER_KEYS, auth, gate_event, wait_for
-
-
-def servers_for(data_dir: Path) -> list[int]:
-    """PIDs of valkey-server processes working in this data folder (valkey chdirs to --dir)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            title = (entry / "cmdline").read_bytes()
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            continue
-        if b"valkey-server" in title and cwd == str(data_dir.resolve()):
-            found.append(int(entry.name))
-    return found
+from tests.process import valkey_pids
 
 
 def post_events(base: str, events: list[dict]) -> None:
@@ -48,10 +31,10 @@ def post_events(base: str, events: list[dict]) -> None:
 def test_signal_stops_service_and_leaves_no_valkey_server_behind(tmp_path, signum, start_service):
     service = start_service(tmp_path)
     server_pid = service.redis_record()["pid"]
-    assert servers_for(tmp_path) == [server_pid]
+    assert valkey_pids(tmp_path) == [server_pid]
     assert service.signal(signum) == 0
     wait_for(lambda: not pid_alive(server_pid), timeout=10, what="valkey-server to exit")
-    assert servers_for(tmp_path) == []
+    assert valkey_pids(tmp_path) == []
     assert not (tmp_path / "redis.json").exists()
 
 
@@ -65,7 +48,7 @@ def test_restart_after_kill_9_reuses_the_orphaned_server_and_keeps_the_log(tmp_p
 
     second = start_service(tmp_path)
     assert second.redis_record()["pid"] == orphan
-    assert servers_for(tmp_path) == [orphan]
+    assert valkey_pids(tmp_path) == [orphan]
     wait_for(lambda: second.health()["events_applied"] == 500, what="state back after restart")
     post_events(second.base, [gate_event(i) for i in range(500, 600)])
     wait_for(lambda: second.health()["events_applied"] == 600, what="new events applied")

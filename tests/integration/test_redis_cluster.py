@@ -9,7 +9,6 @@ import os
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 
 import orjson
 import pytest
@@ -23,6 +22,7 @@ import feeds.publisher as publisher_module
 from feeds.publisher import Publisher
 from feeds.redis_client import NotReplicated, StoreUnavailable, connect, refresh_slots
 from tests.helpers import gate_event, wait_for
+from tests.process import valkey_pids
 
 
 def require_valkey() -> None:
@@ -35,22 +35,6 @@ def require_valkey() -> None:
         pytest.skip(f"valkey-server is missing: {exc}")
 
 
-def valkey_processes_under(root: Path) -> list[int]:
-    """PIDs of valkey-server processes working in a folder below `root` (valkey chdirs to --dir)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            title = (entry / "cmdline").read_bytes()
-            cwd = os.readlink(entry / "cwd")
-        except OSError:
-            continue
-        if b"valkey-server" in title and cwd.startswith(str(root.resolve())):
-            found.append(int(entry.name))
-    return found
-
-
 @pytest.fixture
 def cluster(tmp_path):
     require_valkey()
@@ -60,7 +44,7 @@ def cluster(tmp_path):
         yield cluster
     finally:
         cluster.stop()
-    assert valkey_processes_under(tmp_path) == [], "a cluster node outlived the test"
+    assert valkey_pids(tmp_path, below=True) == [], "a cluster node outlived the test"
 
 
 @pytest.fixture
@@ -106,11 +90,11 @@ def test_cluster_of_three_shards_with_a_replica_each_starts_ready_and_stops_leav
         assert client.get("dp:{xiamen}:probe") == b"1"
         client.close()
         pids = [node.pid for node in cluster.nodes]
-        assert sorted(valkey_processes_under(tmp_path)) == sorted(pids)
+        assert sorted(valkey_pids(tmp_path, below=True)) == sorted(pids)
     finally:
         cluster.stop()
     assert not any(pid_alive(pid) for pid in pids)
-    assert valkey_processes_under(tmp_path) == []
+    assert valkey_pids(tmp_path, below=True) == []
 
 
 def test_cluster_start_that_fails_half_way_leaves_no_process(tmp_path, monkeypatch):
@@ -124,7 +108,7 @@ def test_cluster_start_that_fails_half_way_leaves_no_process(tmp_path, monkeypat
     with pytest.raises(EmbeddedRedisError, match="on purpose"):
         cluster.start()
     assert len(cluster.nodes) == 6
-    assert valkey_processes_under(tmp_path) == []
+    assert valkey_pids(tmp_path, below=True) == []
 
 
 def test_publish_and_consume_on_a_cluster_apply_every_event_exactly_once_in_order(cluster, cluster_client, port_id):
