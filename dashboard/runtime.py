@@ -67,6 +67,9 @@ class Runtime:
             socket.close(wait=False, abort=True)
 
     def stop(self) -> None:
+        # again: a page may have reconnected between the stop signal and the listener closing,
+        # and its long-poll would hold the process's exit for up to a ping interval
+        self.cut_sockets()
         self.emitter.stop()
         self.manager_rooms.stop()
         if self.demo is not None:
