@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chromium bench soak clean
+.PHONY: run test chromium bench bench-stack soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ test: $(STAMP) chromium
 
 bench: $(STAMP)
 	$(PY) -m bench.ingest
+
+bench-stack: $(STAMP) chromium  # the set behind nginx (docs/benchmarks.md): ingest, readers, failover
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m bench.stack ingest
+	$(PY) -m bench.stack readers
+	$(PY) -m bench.stack failover
 
 soak: $(STAMP) chromium
 	$(PY) -m bench.soak
