@@ -268,9 +268,18 @@ class Stack:
                 self.say(f"{worker.name} ended (exit code {worker.process.returncode}): starting it again; "
                          f"see {worker.log_path}")
                 self.restart(worker.name)
+            self._restart_dead_servers()
             if not self.nginx.running():
                 raise StackError(f"nginx ended (exit code {self.nginx.process.returncode}); see {self.nginx.error_log}")
             time.sleep(0.2)
+
+    def _restart_dead_servers(self) -> None:
+        """A cluster server of ours that ended is started again, as a system's supervisor would:
+        it rejoins as its successor's replica, and writes can wait for a replica again (WAIT 1)."""
+        for node in getattr(self.redis, "nodes", None) or []:
+            if not node.alive():
+                self.say(f"Redis node {node.port} ended: starting it again (it rejoins as a replica)")
+                self.redis.restart(node)
 
     # -- what it is ----------------------------------------------------------------------------
 
