@@ -35,6 +35,7 @@ from feeds.embedded import EmbeddedRedis, free_port, terminate
 RECORD = "stack.json"
 NGINX_READY_SECONDS = 30
 CRASH_LOOP_SECONDS = 30  # a worker that ends this soon after its start is not started again: the set stops
+SERVER_GIVE_UP_SECONDS = 30  # a cluster server nobody replaced comes back with its own file after this
 PER_WORKER = ("DP_HOST", "DP_HTTP_PORT", "DP_ROLE", "DP_DATA_DIR")  # each worker gets its own
 
 
@@ -57,6 +58,7 @@ class Stack:
         self.secret_key: str | None = None
         self.workers: list[Worker] = []
         self.nginx: Nginx | None = None
+        self.dead_since: dict[int, float] = {}  # cluster servers found ended: port → when
         self.interrupted = False  # set by Ctrl-C or SIGTERM: whatever waits gives up (Stopped)
         self.recorded = False  # this set's record is in the folder
 
@@ -274,10 +276,16 @@ class Stack:
             time.sleep(0.2)
 
     def _restart_dead_servers(self) -> None:
-        """A cluster server of ours that ended is started again, as a system's supervisor would:
-        it rejoins as its successor's replica, and writes can wait for a replica again (WAIT 1)."""
+        """A cluster server of ours that ended is started again, as a system's supervisor would,
+        once its replica has taken its slots over (or after SERVER_GIVE_UP_SECONDS, when none
+        can): it rejoins as its successor's replica, and writes can wait for a replica again."""
+        now = time.monotonic()
         for node in getattr(self.redis, "nodes", None) or []:
-            if not node.alive():
+            if node.alive():
+                self.dead_since.pop(node.port, None)
+                continue
+            since = self.dead_since.setdefault(node.port, now)
+            if self.redis.replaced(node) or now - since > SERVER_GIVE_UP_SECONDS:
                 self.say(f"Redis node {node.port} ended: starting it again (it rejoins as a replica)")
                 self.redis.restart(node)
 

@@ -243,6 +243,20 @@ class EmbeddedCluster:
             os.kill(node.pid, signal.SIGKILL)
             node.process.wait(10)
 
+    def replaced(self, node: Node) -> bool:
+        """Whether a stopped node holds no slots any more in the view of a living one (a replica
+        took them over). Only then may it come back without harm: a primary back before its
+        failover would serve its file's older copy, and its replica would copy that."""
+        for other in self.nodes:
+            if other is node or not other.alive():
+                continue
+            try:
+                entry = next((e for e in cluster_view(other) if e["port"] == node.port), None)
+            except (redis.RedisError, OSError):
+                continue
+            return entry is not None and not entry["slots"]
+        return False
+
     def restart(self, node: Node, timeout: float = 15.0) -> None:
         """Start a stopped node again on its port and folder (its nodes.conf: it rejoins)."""
         if node.alive():

@@ -110,7 +110,9 @@ def test_killing_the_ports_redis_primary_loses_no_acknowledged_event_and_every_r
     cluster, events = stack.redis, PortKeys(port_id).events
     pids = set(stack.pids())
     partners = [Partner(stack.base, source, owner) for source, owner in zip(PARTNER_KEYS, ("AAA", "BBB", "CCC"))]
+    supervision = threading.Thread(target=stack.watch, name="the set's watch", daemon=True)  # as run.py stack runs it
     try:
+        supervision.start()
         for partner in partners:
             partner.start()
         wait_for(lambda: all(len(p.taken_at) >= 5 for p in partners), timeout=30, interval=0.1,
@@ -121,7 +123,8 @@ def test_killing_the_ports_redis_primary_loses_no_acknowledged_event_and_every_r
         wait_for(lambda: cluster.primary_for(events) is not victim, timeout=30, interval=0.05,
                  what="the killed primary's replica promoted")
         promoted_at = time.monotonic()
-        cluster.restart(victim)  # back as the new primary's replica: WAIT 1 can succeed again
+        # the set's own supervision starts the killed node again, once its replica took over
+        wait_for(victim.alive, timeout=30, interval=0.05, what="the set to start the killed node again")
         pids |= set(stack.pids())
         cluster.wait_ready(30)
         assert victim.role == "replica", f"the restarted node should have rejoined as a replica: {victim}"
@@ -130,6 +133,8 @@ def test_killing_the_ports_redis_primary_loses_no_acknowledged_event_and_every_r
                  interval=0.1, what="every partner's batches taken again after the failover")
         time.sleep(1.0)  # and a while more
     finally:
+        stack.interrupted = True
+        supervision.join(10)
         for partner in partners:
             partner.halt.set()
         for partner in partners:
