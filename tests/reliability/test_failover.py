@@ -19,77 +19,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
 
 import orjson
 import pytest
-import requests
 
 from dashboard.config import Config
 from dashboard.stack import Stack
 from feeds.embedded import free_port
 from feeds.keys import PortKeys
 from feeds.redis_client import connect
-from tests.helpers import PARTNER_KEYS, container_number, wait_for
+from tests.helpers import PARTNER_KEYS, wait_for
 from tests.integration.test_redis_cluster import require_valkey
-from tests.stack_kit import assert_all_gone, nginx, stack_env  # noqa: F401  (nginx: a fixture)
+from tests.stack_kit import Partner, assert_all_gone, nginx, stack_env  # noqa: F401  (nginx: a fixture)
 
-BATCH = 5
-PAUSE = 0.05  # between a partner's requests
 RETRY_FOR = 60.0  # a partner gives one batch this long to be taken
-
-
-class Partner(threading.Thread):
-    """Sends batches of gate lifts until told to stop, each batch until it is taken: after a 503
-    or 429 it waits as Retry-After says, after a refused connection 0.2 s. Notes when each 202
-    came, every status, and anything a partner could not act on."""
-
-    def __init__(self, base: str, source: str, owner: str):
-        super().__init__(name=f"partner-{source}", daemon=True)
-        self.base, self.source, self.owner = base, source, owner
-        self.headers = {"Authorization": f"Bearer {PARTNER_KEYS[source]}"}
-        self.statuses: Counter = Counter()
-        self.refused = 0
-        self.unexpected: list[str] = []
-        self.acknowledged: set[str] = set()
-        self.taken_at: list[float] = []  # monotonic time of every 202
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        session, n = requests.Session(), 0
-        try:
-            while not self.halt.is_set() and not self.unexpected:
-                stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-                batch = [{"id": f"{self.owner}-{n + i}", "type": "gate.in", "time": stamp, "source": self.source,
-                          "container": container_number(n + i, self.owner), "direction": "export",
-                          "data": {"gate": "HT-G1"}} for i in range(BATCH)]
-                self.deliver(session, batch)
-                n += BATCH
-                time.sleep(PAUSE)
-        except Exception as exc:  # the test names it
-            self.unexpected.append(f"the partner failed: {exc!r}")
-
-    def deliver(self, session: requests.Session, batch: list[dict]) -> None:
-        deadline = time.monotonic() + RETRY_FOR
-        while time.monotonic() < deadline:
-            try:
-                response = session.post(self.base + "/api/v1/events", json=batch, headers=self.headers, timeout=20)
-            except requests.ConnectionError:
-                self.refused += 1
-                time.sleep(0.2)
-                continue
-            self.statuses[response.status_code] += 1
-            retry_after = response.headers.get("Retry-After")
-            if response.status_code == 202 and not response.json()["rejected"]:
-                self.acknowledged.update(event["id"] for event in batch)
-                self.taken_at.append(time.monotonic())
-                return
-            if response.status_code in (429, 503) and retry_after:
-                time.sleep(float(retry_after))
-                continue
-            self.unexpected.append(f"{response.status_code} (Retry-After {retry_after}): {response.text[:300]}")
-            return
-        self.unexpected.append(f"a batch not taken within {RETRY_FOR:g} s")
 
 
 @pytest.fixture
@@ -109,7 +52,8 @@ def test_killing_the_ports_redis_primary_loses_no_acknowledged_event_and_every_r
     stack, started = cluster_set, time.monotonic()
     cluster, events = stack.redis, PortKeys(port_id).events
     pids = set(stack.pids())
-    partners = [Partner(stack.base, source, owner) for source, owner in zip(PARTNER_KEYS, ("AAA", "BBB", "CCC"))]
+    partners = [Partner(stack.base, source, owner, retry_for=RETRY_FOR)
+                for source, owner in zip(PARTNER_KEYS, ("AAA", "BBB", "CCC"))]
     supervision = threading.Thread(target=stack.watch, name="the set's watch", daemon=True)  # as run.py stack runs it
     try:
         supervision.start()

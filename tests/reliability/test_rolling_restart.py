@@ -11,10 +11,8 @@ ingest worker restarted in turn while partners send and walls are open.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
 
 import pytest
 import redis
@@ -25,59 +23,11 @@ from dashboard.config import Config
 from dashboard.stack import Stack
 from feeds.embedded import free_port
 from feeds.keys import PortKeys
-from tests.helpers import PARTNER_KEYS, WALL_TOKEN, container_number, wait_for
-from tests.stack_kit import assert_all_gone, nginx, stack_env  # noqa: F401  (nginx: a fixture)
+from tests.helpers import PARTNER_KEYS, WALL_TOKEN, wait_for
+from tests.stack_kit import Partner, assert_all_gone, nginx, stack_env  # noqa: F401  (nginx: a fixture)
 
-BATCH = 5
-PAUSE = 0.05  # between a partner's requests
 WALLS = 4
 RETRY_FOR = 30.0  # a partner gives one batch this long to be taken
-
-
-class Partner(threading.Thread):
-    """Sends batches of gate lifts until told to stop; retries each batch as a partner should."""
-
-    def __init__(self, base: str, source: str, owner: str):
-        super().__init__(name=f"partner-{source}", daemon=True)
-        self.base, self.source, self.owner = base, source, owner
-        self.headers = {"Authorization": f"Bearer {PARTNER_KEYS[source]}"}
-        self.statuses: Counter = Counter()
-        self.refused = 0
-        self.unexpected: list[str] = []
-        self.acknowledged: set[str] = set()
-        self.halt = threading.Event()
-
-    def run(self) -> None:
-        session, n = requests.Session(), 0
-        while not self.halt.is_set() and not self.unexpected:
-            stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            batch = [{"id": f"{self.owner}-{n + i}", "type": "gate.in", "time": stamp, "source": self.source,
-                      "container": container_number(n + i, self.owner), "direction": "export",
-                      "data": {"gate": "HT-G1"}} for i in range(BATCH)]
-            self.deliver(session, batch)
-            n += BATCH
-            time.sleep(PAUSE)
-
-    def deliver(self, session: requests.Session, batch: list[dict]) -> None:
-        deadline = time.monotonic() + RETRY_FOR
-        while time.monotonic() < deadline:
-            try:
-                response = session.post(self.base + "/api/v1/events", json=batch, headers=self.headers, timeout=15)
-            except requests.ConnectionError:
-                self.refused += 1
-                time.sleep(0.2)
-                continue
-            self.statuses[response.status_code] += 1
-            retry_after = response.headers.get("Retry-After")
-            if response.status_code == 202 and not response.json()["rejected"]:
-                self.acknowledged.update(event["id"] for event in batch)
-                return
-            if response.status_code in (429, 503) and retry_after:
-                time.sleep(float(retry_after))
-                continue
-            self.unexpected.append(f"{response.status_code} (Retry-After {retry_after}): {response.text[:300]}")
-            return
-        self.unexpected.append(f"a batch not taken within {RETRY_FOR:g} s")
 
 
 class Wall:
@@ -121,7 +71,8 @@ def test_rolling_restart_behind_nginx_loses_nothing_counts_nothing_twice_and_kee
         running_set, redis_url, port_id):
     stack, started = running_set, time.monotonic()
     pids, walls = set(stack.pids()), []
-    partners = [Partner(stack.base, source, owner) for source, owner in zip(PARTNER_KEYS, ("AAA", "BBB", "CCC"))]
+    partners = [Partner(stack.base, source, owner, retry_for=RETRY_FOR)
+                for source, owner in zip(PARTNER_KEYS, ("AAA", "BBB", "CCC"))]
     try:
         walls = [Wall(stack.base) for _ in range(WALLS)]
         took = restart_each_while_partners_send(stack, partners, pids)
