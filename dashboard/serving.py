@@ -17,7 +17,9 @@ import threading
 
 from gunicorn.app.base import BaseApplication
 
+from dashboard.app import create_app, runtime_of, stop_app
 from dashboard.config import Config
+from dashboard.memory import limit_arenas
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +45,6 @@ class PortPulseServer(BaseApplication):
             self.cfg.set(name, value)
 
     def load(self):
-        from dashboard.app import create_app
-        from dashboard.memory import limit_arenas
-
         limit_arenas()  # before the app's threads: dashboard/memory.py
         self.app = create_app(self.config, make_simulator=self.make_simulator)
         return self.app.server
@@ -61,12 +60,10 @@ class PortPulseServer(BaseApplication):
         signal.signal(signal.SIGTERM, stop)  # (Ctrl-C: gunicorn's own quick stop, worker_exit still runs)
 
     def _cut_sockets(self) -> None:
-        from dashboard.app import runtime_of
         runtime_of(self.app).cut_sockets()
 
     def _ended(self, arbiter, worker) -> None:
         if self.app is not None:
-            from dashboard.app import stop_app
             stop_app(self.app)  # the consumer, the timers, the snapshot at stop
 
 
