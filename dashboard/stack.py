@@ -233,26 +233,17 @@ class Stack:
 
     def restart(self, name: str) -> None:
         """Stop one worker and start it again on its port (nginx passes over it meanwhile); back
-        when it answers /healthz with status ok. The demo's replica takes the other web replicas
-        with it: the demo starts afresh (its namespace is reset), and they must follow from there."""
+        when it answers /healthz with status ok. (The demo's replica starts its demo afresh, which
+        resets the namespace; the other replicas follow that by themselves: PortPulse.follow_resets.)"""
         worker = self.worker(name)
-        followers = [w for w in self.web if not w.demo] if worker.demo else []
-        if followers:
-            self.say(f"{name} runs the demo, which starts afresh (its namespace reset): then "
-                     f"{', '.join(w.name for w in followers)} again, to follow the new demo")
-        for each in followers + [worker]:
-            each.begin_stop()
-        for each in followers + [worker]:
-            each.finish_stop(STOP_SECONDS)
+        worker.begin_stop()
+        worker.finish_stop(STOP_SECONDS)
         self._launch([worker])
-        if followers:
-            self._launch(followers)
         self._write_record()
 
     def rolling_restart(self) -> None:
         """Every worker in turn, each back before the next goes: the set keeps answering."""
-        order = [w for w in self.web if not w.demo] + self.ingest + [w for w in self.web if w.demo]
-        for worker in order:
+        for worker in self.web + self.ingest:
             self.say(f"restarting {worker.name}")
             self.restart(worker.name)
         self.say("every worker restarted")
