@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 LOGIN_LIMIT = "10 per minute"  # failed logins per client address: slows guessing to a crawl
 WALL_SESSION_DAYS = 30  # a wall screen stays open for weeks
+RENEW_SECONDS = 86_400  # a session's cookie is signed again at most once a day
 # checked when the user is unknown, so that a wrong name takes as long as a wrong password
 _NO_SUCH_USER = generate_password_hash(secrets.token_hex(16))
 
@@ -39,7 +40,17 @@ def configure_sessions(server: Flask, config) -> None:
     server.secret_key = config.secret_key or stored_secret_key(Path(config.data_dir))
     server.config.update(SESSION_COOKIE_NAME="portpulse", SESSION_COOKIE_HTTPONLY=True,
                          SESSION_COOKIE_SAMESITE="Lax", PERMANENT_SESSION_LIFETIME=timedelta(days=WALL_SESSION_DAYS),
-                         WTF_CSRF_TIME_LIMIT=None)  # the token lives as long as the session
+                         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+                         SESSION_REFRESH_EACH_REQUEST=False)  # renew_daily does it, once a day
+    server.before_request(renew_daily)
+
+
+def renew_daily() -> None:
+    """Keep a used session alive past its lifetime without signing a new cookie on every answer
+    (Flask's default costs each page and callback a serialisation and an HMAC): a session that
+    was last renewed a day ago gets a new cookie, and its 30 days start again."""
+    if session.permanent and time.time() - session.get("renewed", 0) > RENEW_SECONDS:
+        session["renewed"] = int(time.time())
 
 
 def stored_secret_key(data_dir: Path) -> str:

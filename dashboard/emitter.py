@@ -11,6 +11,9 @@ start) and its `seq`, and carries the log position and port time of its data; th
 names the latest seq sent and where the state and the log stand. A screen judges freshness from
 these, so a restart or a move to another replica can delay it but never freeze it (assets/wall.js).
 
+A replica with no wall screen attached (behind nginx each screen sticks to one replica) builds no
+updates at all, only heartbeats: its cores go to readers and to applying the log.
+
 While the state is behind the log (a backlog after a restart, or a feed faster than it applies),
 applying comes first: the walls get one full update a second, and are told how far behind it is.
 """
@@ -49,6 +52,8 @@ class WallEmitter:
         self.seq = 0
         self.sent_seq = {"fast": 0, "slow": 0}
         self._seq_lock = threading.Lock()     # the emitter thread and a joining screen both build
+        self.screens: set[str] = set()        # sids of the wall screens attached here
+        self._screens_lock = threading.Lock()
         self._position: dict = {"applied": "0-0", "head": None, "behind_seconds": None}
         self._position_at = -1e9
         self.figures = wallview.KeptFigures()
@@ -71,9 +76,19 @@ class WallEmitter:
         and a heartbeat that says where the service stands now."""
         lang = pick(request.args.get("lang"))
         join_room(f"wall:{lang}")
+        with self._screens_lock:
+            self.screens.add(sid)
         for event in ("slow", "fast"):
             self.socketio.emit(event, self.build(event, lang), to=sid)
         self.socketio.emit("heartbeat", self.heartbeat(fresh=True), to=sid)
+
+    def leave(self, sid: str) -> None:
+        """A socket went away; with the last screen gone, the kept updates go too (a screen that
+        joins later gets fresh ones, not those of when the emitter stopped building)."""
+        with self._screens_lock:
+            self.screens.discard(sid)
+            if not self.screens:
+                self.latest = {key: payload for key, payload in self.latest.items() if key.startswith("heartbeat")}
 
     def build(self, event: str, lang: str) -> dict:
         """The latest update of this kind sent to the screens, or a fresh one before the first."""
@@ -156,7 +171,9 @@ class WallEmitter:
                 # an entry that changes nothing (a bad one) still moves the log position the screens show
                 state, moment = self.svc.store.state, time.monotonic()
                 version = (state.version, state.last_stream_id)
-                if self.catching_up():  # applying the log comes first: one full update a second
+                if not self.screens:
+                    seen_version = slow_version = None  # a screen that joins gets fresh ones at once
+                elif self.catching_up():  # applying the log comes first: one full update a second
                     if version != seen_version and moment - last_slow >= CATCH_UP_EVERY:
                         seen_version = slow_version = version
                         last_slow = moment

@@ -113,4 +113,8 @@ def register_sockets(socketio: SocketIO, svc, walls, managers: ManagerRooms) -> 
         return None
 
     socketio.on_event("connect", on_connect)
-    socketio.on_event("disconnect", lambda *args: managers.leave(request.sid))
+    def on_disconnect(*args):
+        managers.leave(request.sid)
+        walls.leave(request.sid)
+
+    socketio.on_event("disconnect", on_disconnect)

@@ -12,7 +12,7 @@ import pytest
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard.app import create_app, stop_app
-from dashboard.auth import LOGIN_LIMIT, stored_secret_key
+from dashboard.auth import LOGIN_LIMIT, RENEW_SECONDS, stored_secret_key
 from tests.helpers import MANAGER, MANAGER_PASSWORD, csrf_token, log_in
 from tests.process import ROOT
 
@@ -65,6 +65,17 @@ def test_session_cookie_is_httponly_and_samesite(client):
     answer = log_in(client)
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_session_cookie_is_signed_again_once_a_day_not_on_every_answer(client):
+    log_in(client)
+    client.get("/vessels")  # the first answer after the login renews it
+    assert "Set-Cookie" not in client.get("/vessels").headers
+    with client.session_transaction() as kept:
+        kept["renewed"] = kept["renewed"] - RENEW_SECONDS - 1  # a day has passed
+    renewed = client.get("/vessels")
+    assert renewed.status_code == 200 and "Set-Cookie" in renewed.headers
+    assert "Set-Cookie" not in client.get("/vessels").headers
 
 
 def test_logout_ends_the_session_and_needs_its_csrf_token(client):
