@@ -4,12 +4,15 @@ Takes T&T 2.x events as partners send them: flat (the published API: `eventID`, 
 `eventDateTime`, … at the top) or in the `{metadata, payload}` envelope of the DCSA reference
 implementation; and the v3 customs equipment codes (CUSS, CUSI, CUSR) where they appear. The
 result is an ordinary v1 event with `origin: "dcsa"` (so a missing `direction` is allowed: DCSA
-carries none), still to be checked by `feeds.events.validate_event` like any other.
+carries none), still to be checked by `feeds.events.validate_event` like any other. A DCSA 3.0
+retraction (`retractedEventID`, flat or in a metadata-only envelope) becomes `event.retracted`.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from feeds.events import RETRACTED
 
 CLASSIFIERS = {"ACT": "actual", "EST": "estimated", "PLN": "planned"}
 EVENT_TYPES = ("TRANSPORT", "EQUIPMENT", "SHIPMENT")
@@ -48,14 +51,44 @@ def event_id(raw: Any) -> str | None:
     """The eventID of a raw DCSA event in either form, if it has one (for rejects)."""
     if not isinstance(raw, dict):
         return None
-    value = unwrap(raw).get("eventID")
+    value = (retraction_fields(raw) or unwrap(raw)).get("eventID")
     return value if isinstance(value, str) else None
+
+
+def retraction_fields(raw: dict) -> dict | None:
+    """DCSA 3.0: the metadata (envelope, no payload) or the flat event that names a
+    `retractedEventID`; None for any other event."""
+    metadata = raw.get("metadata")
+    fields = metadata if isinstance(metadata, dict) else raw
+    return fields if fields.get("retractedEventID") is not None else None  # null: no retraction
+
+
+def from_retraction(raw: dict, fields: dict, source: str) -> tuple[dict | None, list[dict]]:
+    """A DCSA 3.0 retraction → `event.retracted` naming the sender's earlier eventID; its time is
+    when the retraction was made (`eventCreatedDateTime`; a retraction has no `eventDateTime`)."""
+    problems = []
+    if isinstance(raw.get("metadata"), dict) and "payload" in raw:
+        problems.append(problem("payload", "a retraction carries no payload (DCSA 3.0)"))
+    if not isinstance(fields.get("retractedEventID"), str) or not fields["retractedEventID"]:
+        problems.append(problem("retractedEventID", "must be the eventID of your earlier event (a string)"))
+    if not isinstance(fields.get("eventID"), str) or not fields["eventID"]:
+        problems.append(problem("eventID", "required (a string)"))
+    when = fields.get("eventCreatedDateTime", fields.get("eventDateTime"))
+    if not isinstance(when, str) or not when:
+        problems.append(problem("eventCreatedDateTime", "required (a string)"))
+    if problems:
+        return None, problems
+    return {"id": fields["eventID"], "type": RETRACTED, "time": when, "source": source, "origin": "dcsa",
+            "data": {"retracted_id": fields["retractedEventID"]}}, []
 
 
 def from_dcsa(raw: Any, source: str) -> tuple[dict | None, list[dict]]:
     """→ (a v1 event to check, []) or (None, the reasons it cannot be mapped)."""
     if not isinstance(raw, dict):
         return None, [problem("", "a DCSA event must be a JSON object")]
+    retraction = retraction_fields(raw)
+    if retraction is not None:
+        return from_retraction(raw, retraction, source)
     flat = unwrap(raw)
     problems: list[dict] = []
     kind = _code(flat, "eventType") or _infer_type(flat)
@@ -126,19 +159,30 @@ def _transport(flat: dict, event: dict) -> list[dict]:
     else:  # an ETA or ETD: the expectation is the event's own time
         event["type"] = "vessel.eta"
         event["data"] = _data(flat, code, **{"eta" if code == "ARRI" else "etd": flat["eventDateTime"]})
-    if vessel.get("name"):
-        event["data"]["name"] = vessel["name"]
+    _name(vessel, event)
     return []
+
+
+# T&T 2.2 names the voyages importVoyageNumber / exportVoyageNumber (DCSA domain 1.0.3), the
+# reference implementation carrierImport… / carrierExport…; 2.0 and 2.1 had one carrierVoyageNumber
+IMPORT_VOYAGE = ("carrierImportVoyageNumber", "importVoyageNumber")
+EXPORT_VOYAGE = ("carrierExportVoyageNumber", "exportVoyageNumber")
 
 
 def _voyage(call: dict, code: str) -> str | None:
     """Arrivals go by the import voyage, departures by the export one; either, or the v2.0 field."""
-    order = ("carrierImportVoyageNumber", "carrierExportVoyageNumber") if code == "ARRI" else \
-        ("carrierExportVoyageNumber", "carrierImportVoyageNumber")
+    order = IMPORT_VOYAGE + EXPORT_VOYAGE if code == "ARRI" else EXPORT_VOYAGE + IMPORT_VOYAGE
     for field in (*order, "carrierVoyageNumber"):
         if isinstance(call.get(field), str) and call[field]:
             return call[field]
     return None
+
+
+def _name(vessel: dict, event: dict) -> None:
+    """The ship's name, `vesselName` in T&T 2.2, `name` in the reference implementation → data.name."""
+    name = vessel.get("vesselName", vessel.get("name"))
+    if name not in (None, ""):
+        event["data"]["name"] = name  # not text: the check refuses the event and says why
 
 
 def _equipment(flat: dict, event: dict) -> list[dict]:
@@ -161,6 +205,8 @@ def _equipment(flat: dict, event: dict) -> list[dict]:
         voyage = _voyage(call, "ARRI" if code == "DISC" else "DEPA")
         if voyage:
             event["voyage"] = voyage
+        if kind in ("container.discharged", "container.loaded"):  # the lifts name the ship (events.py)
+            _name(vessel, event)
     return []
 
 

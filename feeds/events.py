@@ -24,8 +24,10 @@ BOX_TYPES = frozenset({
 VESSEL_TYPES = frozenset({"vessel.eta", "vessel.arrived", "vessel.berthed", "vessel.departed"})
 # Types that need `vessel`: the vessel events and the two lifts between ship and quay.
 NEEDS_VESSEL = VESSEL_TYPES | {"container.discharged", "container.loaded"}
+# A partner takes back an event it sent: `data.retracted_id` names it (docs/events.md)
+RETRACTED = "event.retracted"
 EVENT_TYPES = BOX_TYPES | VESSEL_TYPES | SERVICE_TYPES | {
-    "declaration.filed", "document.event", "clock.tick"}
+    "declaration.filed", "document.event", "clock.tick", RETRACTED}
 
 CLASSIFIERS = ("actual", "estimated", "planned")
 DIRECTIONS = ("import", "export")
@@ -47,12 +49,14 @@ DATA_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
 }
 DATA_TIMES = {"vessel.eta": ("eta", "etd")}
 # Known `data` values that are names or references: text, when given (the pages and search read them)
+# (`name` is the ship's, on vessel events and the two lifts: the vessel's call shows it)
 DATA_TEXTS: dict[str, tuple[str, ...]] = {
-    "vessel.eta": ("name", "terminal", "berth"), "vessel.arrived": ("anchorage",),
-    "vessel.berthed": ("terminal", "berth"), "declaration.filed": ("declaration",),
+    "vessel.eta": ("name", "terminal", "berth"), "vessel.arrived": ("name", "anchorage"),
+    "vessel.berthed": ("name", "terminal", "berth"), "vessel.departed": ("name",),
+    "declaration.filed": ("declaration",),
     "customs.inspection_ordered": ("declaration", "site"), "customs.released": ("declaration",),
-    "customs.hold": ("reason", "declaration"), "container.discharged": ("berth", "crane"),
-    "container.loaded": ("berth", "crane"), "gate.in": ("gate", "truck"), "gate.out": ("gate", "truck"),
+    "customs.hold": ("reason", "declaration"), "container.discharged": ("name", "berth", "crane"),
+    "container.loaded": ("name", "berth", "crane"), "gate.in": ("gate", "truck"), "gate.out": ("gate", "truck"),
     "inspection.completed": ("site",), "document.event": ("code", "document_type", "reference"),
 }
 MAX_TEXT = 200
@@ -188,6 +192,28 @@ def _check_data(event: dict, kind: Any, errors: list) -> None:
             errors.append(problem(f"data.{key}", "must be a whole number ≥ 0"))
 
 
+RETRACTION_FIELDS = ("container", "vessel", "voyage", "direction")
+
+
+def _check_retraction(event: dict, errors: list) -> None:
+    """A retraction names only the sender's event it takes back: no box, ship or other details."""
+    for name in RETRACTION_FIELDS:
+        if event.get(name) is not None:
+            errors.append(problem(name, "a retraction names only the event it takes back (data.retracted_id)"))
+    if event.get("classifier", "actual") != "actual":
+        errors.append(problem("classifier", "a retraction is actual (or left out)"))
+    data = event.get("data")
+    target = data.get("retracted_id") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        errors.append(problem("data", "required: an object with retracted_id"))
+    elif not isinstance(target, str) or not target:
+        errors.append(problem("data.retracted_id", "required: the id of your earlier event (a string)"))
+    elif len(target) > MAX_ID_LENGTH:
+        errors.append(problem("data.retracted_id", f"longer than {MAX_ID_LENGTH} characters"))
+    elif target == event.get("id"):
+        errors.append(problem("data.retracted_id", "an event cannot take back itself"))
+
+
 def validate_event(raw: Any, *, now: datetime | None = None,
                    allow_ticks: bool = False) -> tuple[dict | None, list[dict]]:
     """Check one event of v1. `now` (wall clock only) rejects times more than a day ahead."""
@@ -199,8 +225,11 @@ def validate_event(raw: Any, *, now: datetime | None = None,
     errors: list[dict] = []
     _check_common(event, errors, now, allow_ticks)
     kind = event.get("type")
-    _check_identity(event, kind, errors)
-    _check_data(event, kind, errors)
+    if kind == RETRACTED:
+        _check_retraction(event, errors)
+    else:
+        _check_identity(event, kind, errors)
+        _check_data(event, kind, errors)
     if errors:
         return None, errors
     event.setdefault("classifier", "actual")

@@ -4,6 +4,8 @@ One Lua script does, per event: drop it if its `(source, id)` was accepted befor
 the log; then one PUBLISH (SPUBLISH on a Redis Cluster) of all appended events. A partner's retry
 after a timeout is therefore safe, and a subscriber never sees an event that is not in the log.
 With `replicas` > 0 a publish is acknowledged only once `WAIT` saw that many replicas take it.
+`known(keys)` reads the same dedupe set: the ingest checks that a retraction names an event
+that was accepted.
 """
 
 from __future__ import annotations
@@ -136,6 +138,14 @@ class Publisher:
         acknowledged = int(replies.pop()) if self.replicas else None
         return [(i.decode() if isinstance(i, bytes) else i) or None
                 for ids in replies for i in ids], acknowledged
+
+    @_store_call
+    def known(self, keys: list[str]) -> list[bool]:
+        """Which idempotency keys (`source id`) were accepted before, and are still within the
+        log's retention (the dedupe set is trimmed with the log): a retraction must name one."""
+        if not keys:
+            return []
+        return [score is not None for score in self.client.zmscore(self.keys.seen, keys)]
 
     @contextmanager
     def _unavailable(self):

@@ -16,7 +16,7 @@ def _gaps(timeline: list[dict]) -> dict[str, float | None]:
     gaps, previous = {}, None
     for entry in timeline:
         moment = datetime.fromisoformat(entry["time"]).timestamp()
-        if entry["classifier"] == "actual":
+        if entry["classifier"] == "actual" and "retracted" not in entry:  # a retracted step never happened
             gaps[entry["id"]] = None if previous is None else moment - previous
             previous = moment
     return gaps
@@ -33,11 +33,15 @@ def status_card(box: dict, lang: str) -> html.Section:
                                f" ({duration(box['hours_in_stage'] * 3600, lang)})" if box["hours_in_stage"] is not None else ""],
                               className=f"sla-{box['sla'] or 'none'}"),
                       html.Dt(text("next_step", lang)), html.Dd(_next(box, lang))])]
-    flags = [text(flag, lang) for flag in ("held", "diverted") if box[flag]]
+    flags = [text(flag, lang) for flag in ("held", "diverted", "transhipment") if box[flag]]
     if box["visits"] > 1:
         flags.append(text("visits", lang, n=box["visits"]))
     if flags:
         lines.append(html.P(" · ".join(flags), className="box-flags"))
+    conflicts = box["direction_conflicts"]
+    if conflicts:  # a partner's field against what happened: the partner should hear of it
+        lines.append(html.P(text("direction_conflicts", lang, n=len(conflicts), facts=text(conflicts[0]["facts"], lang)),
+                            className="box-conflicts"))
     return html.Section(lines, className="status-card")
 
 
@@ -63,10 +67,22 @@ def parcel_timeline(timeline: list[dict], lang: str) -> html.Section:
             detail.append(html.Span(text("since_previous", lang, gap=duration(gap, lang)), className="gap"))
         if entry["classifier"] != "actual":
             detail.append(html.Span(text(f"classifier_{entry['classifier']}", lang), className="classifier"))
-        items.append(html.Li(**{"data-event-id": entry["id"]}, className=f"event {entry['classifier']}", children=[
+        if "retracted" in entry:
+            detail.append(retracted_note(entry, lang))
+        items.append(html.Li(**{"data-event-id": entry["id"]}, className=event_class(entry), children=[
             html.Time(stamp(entry["time"], lang), dateTime=entry["time"]),
             html.Span(text(f"event_{entry['type']}", lang), className="what"), html.Div(detail, className="detail")]))
     return html.Section([html.H2(text("timeline", lang)), html.Ol(items, className="timeline parcel")])
+
+
+def event_class(entry: dict) -> str:
+    """A timeline entry's classes: a retracted event is struck through (assets/manager.css)."""
+    return f"event {entry['classifier']}" + (" retracted" if "retracted" in entry else "")
+
+
+def retracted_note(entry: dict, lang: str) -> html.Span:
+    mark = entry["retracted"]
+    return html.Span(text("retracted_note", lang, by=mark["by"], time=stamp(mark["at"], lang)), className="retracted-note")
 
 
 def container_page(box: dict, lang: str) -> html.Div:

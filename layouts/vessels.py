@@ -8,6 +8,7 @@ from dash import dcc, html
 from dash_socketio import DashSocketIO
 
 from layouts import ids
+from layouts.container import event_class, retracted_note
 from layouts.i18n import duration, number, share, stage_name, stamp, text
 from layouts.manager import GRID_THEME, page_title
 
@@ -130,12 +131,13 @@ def box_grid(view: dict, lang: str) -> dag.AgGrid:
 
 
 def call_timeline(entries: list[dict], lang: str) -> list:
-    items = [html.Li(**{"data-event-id": entry["id"]}, className=f"event {entry['classifier']}", children=[
+    items = [html.Li(**{"data-event-id": entry["id"]}, className=event_class(entry), children=[
         html.Time(stamp(entry["time"], lang), dateTime=entry["time"]),
         html.Span(text(f"event_{entry['type']}", lang), className="what"),
         html.Span(text(f"classifier_{entry['classifier']}", lang), className="classifier")
         if entry["classifier"] != "actual" else None,
-        html.Span(entry["source"], className="who")]) for entry in entries]
+        html.Span(entry["source"], className="who"),
+        retracted_note(entry, lang) if "retracted" in entry else None]) for entry in entries]
     return [html.H2(text("timeline", lang)), html.Ol(items, className="timeline")]
 
 

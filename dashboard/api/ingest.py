@@ -2,7 +2,8 @@
 
 Whole-request problems, checked in this order: 401 unknown key (dashboard/access.py), 413 too large, 400 not JSON (or
 not an object or array), 403 an event speaking for another partner, 503 Redis unreachable (with
-Retry-After; nothing stored, a retry is safe). Otherwise 202 with per-event results.
+Retry-After; nothing stored, a retry is safe). Otherwise 202 with per-event results; a retraction
+naming no event of the sender's is one of the rejected events.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import orjson
 from flask import Blueprint, Response, g, request
 
 from dashboard.runtime import current_runtime
-from feeds.events import DEEP, too_deep, validate_event
+from feeds.events import DEEP, RETRACTED, idempotency_key, too_deep, validate_event
 from feeds.redis_client import STORE_ERRORS, NotReplicated
 
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -126,13 +127,34 @@ def accept_events(svc, source: str, events: list, convert, id_of) -> Response:
         if problems:
             rejected.append({"index": index, "id": None if deep else id_of(raw), "errors": problems, "raw": raw})
         else:
-            good.append(event)
-    stream_ids = svc.publisher.publish(good) if good else []
+            good.append((index, event, raw))
+    good = drop_unknown_retractions(svc, source, good, rejected)
+    stream_ids = svc.publisher.publish([event for _, event, _ in good]) if good else []
     for item in rejected:
         svc.publisher.dead_letter(source, item["errors"], item.pop("raw"), status=202)
     accepted = sum(1 for sid in stream_ids if sid)
     return json_response({"accepted": accepted, "duplicates": len(stream_ids) - accepted,
                           "rejected": rejected}, 202)
+
+
+UNKNOWN = {"field": "data.retracted_id",
+           "problem": "no event of yours with this id (never sent, or older than the log keeps)"}
+
+
+def drop_unknown_retractions(svc, source: str, good: list, rejected: list) -> list:
+    """A retraction must name an event of the sender's: accepted before (the publisher's dedupe
+    set) or in this batch, before or after it. The others join `rejected`, in index order."""
+    targets = {index: event["data"]["retracted_id"] for index, event, _ in good if event["type"] == RETRACTED}
+    if not targets:
+        return good
+    in_batch = {event["id"] for _, event, _ in good}
+    asked = sorted({target for target in targets.values() if target not in in_batch})
+    stored = dict(zip(asked, svc.publisher.known([idempotency_key({"source": source, "id": t}) for t in asked])))
+    unknown = {index for index, target in targets.items() if target not in in_batch and not stored[target]}
+    rejected += [{"index": index, "id": event["id"], "errors": [UNKNOWN], "raw": raw}
+                 for index, event, raw in good if index in unknown]
+    rejected.sort(key=lambda item: item["index"])
+    return [item for item in good if item[0] not in unknown]
 
 
 def dead_letter_request(svc, source: str, rejected: RequestRejected) -> None:

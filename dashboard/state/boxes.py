@@ -3,13 +3,18 @@
 Everything a visit knows is a function of its events in time order: an event that arrives in
 order is stepped onto the visit; one that arrives late is put in its place and the visit is
 derived again from its events with the same step. Either way the result is the same.
+
+Direction comes from what happened (docs/events.md, "Direction"): a discharge makes an import
+visit, a gate-in of the box or a load before that makes an export visit, and a discharge
+followed by a load is a transhipment (an import visit that ends by loading). An event's own
+`direction` counts only until such a fact arrives; one that contradicts the facts is reported.
 """
 
 from __future__ import annotations
 
 import bisect
 
-from dashboard.state.timeline import CALL, CLASSIFIER, DATA, DIRECTION, T, TYPE, entry_data
+from dashboard.state.timeline import CALL, CLASSIFIER, DATA, DIRECTION, ID, SOURCE, T, TYPE, entry_data
 
 DIVERTED_TO = (b'"to":"inspection"', b'"to":"direct"')
 MOVE_TYPES = frozenset({"container.discharged", "container.moved", "container.loaded"})
@@ -21,13 +26,6 @@ DONE = {"import": "gated_out", "export": "loaded"}
 CONTRIBUTED_CALL, CONTRIBUTED_HELD = 6, 7
 
 
-def ends_visit(entry: tuple) -> bool:
-    """Import: the gate-out; export: the loading. Only actual events end a visit."""
-    kind, direction = entry[TYPE], entry[DIRECTION]
-    return entry[CLASSIFIER] == "actual" and (
-        (kind == "gate.out" and direction == "import") or (kind == "container.loaded" and direction == "export"))
-
-
 def _diverted(entry: tuple) -> bool:
     data = entry[DATA]
     return data is not None and any(marker in data for marker in DIVERTED_TO)
@@ -36,7 +34,7 @@ def _diverted(entry: tuple) -> bool:
 class BoxVisit:
     __slots__ = ("number", "uid", "timeline", "direction", "stage", "since", "held", "discharged", "gated_in",
                  "gated_out", "loaded", "released", "ordered", "completed", "moves", "diverted", "call",
-                 "expected", "contribution")
+                 "expected", "contribution", "said", "fact", "decided_by", "transhipment")
 
     def __init__(self, number: str, uid: int = 0):
         self.number = number
@@ -48,7 +46,8 @@ class BoxVisit:
     def _reset(self) -> None:
         self.direction = self.stage = self.since = self.call = self.expected = None
         self.discharged = self.gated_in = self.gated_out = self.loaded = self.released = None
-        self.held = self.diverted = False
+        self.said = self.fact = self.decided_by = None  # first explicit direction; the facts' one; its event
+        self.held = self.diverted = self.transhipment = False
         self.ordered = self.completed = self.moves = 0
 
     @property
@@ -58,7 +57,14 @@ class BoxVisit:
     @property
     def end(self) -> float | None:
         """Time of the event that ended the visit (gate-out / loading), or None while it runs."""
-        return self.gated_out if self.direction == "import" else self.loaded
+        if self.transhipment or self.direction == "export":
+            return self.loaded
+        return self.gated_out if self.direction == "import" else None
+
+    @property
+    def done_stage(self) -> str | None:
+        """The stage of a finished visit: a transhipment ends loaded, not gated out."""
+        return "loaded" if self.transhipment else DONE.get(self.direction)
 
     def add(self, entry: tuple) -> None:
         """Put one event on the visit: stepped when it is the latest, else derived again."""
@@ -75,18 +81,42 @@ class BoxVisit:
             self._step(entry)
 
     def _step(self, entry: tuple) -> None:
-        if self.direction is None:
-            self.direction = entry[DIRECTION]
+        end = self.end
+        if end is not None and entry[T] > end:
+            return  # a later visit's: split_after_end takes it there; it tells this visit nothing
+        if self.said is None:
+            self.said = entry[DIRECTION]
         if self.call is None:
             self.call = entry[CALL]
         if entry[CLASSIFIER] != "actual":
+            self.direction = self.fact or self.said
             self.expected = self.expected or {}
             self.expected[entry[TYPE]] = entry[T]
             return
+        self._learn(entry)
         self._apply_actual(entry)
         stage = self._current_stage()
         if stage != self.stage:
             self.stage, self.since = stage, entry[T]
+
+    def _learn(self, entry: tuple) -> None:
+        """What this actual event says about the direction (O(1); the rule of docs/events.md)."""
+        kind, fact = entry[TYPE], None
+        if kind == "container.discharged" and self.fact != "import" and self.loaded is None:
+            fact = "import"  # also over an earlier gate-in: that was a truck come early for the box
+        elif kind == "container.loaded":
+            if self.fact == "import":
+                self.transhipment = True  # in by sea, out by sea: the import visit ends loaded
+            elif self.fact is None:
+                fact = "export"
+        elif kind == "gate.in" and self.fact is None and entry[DIRECTION] != "import":
+            fact = "export"  # a gate-in marked import is the truck come to collect (docs/events.md)
+        if fact is not None:
+            self.fact, self.decided_by = fact, entry
+        direction = self.fact or self.said
+        if direction != self.direction and direction != "export":
+            self.gated_in = None  # an export's gate-in, until a discharge made it a truck's
+        self.direction = direction
 
     def _apply_actual(self, entry: tuple) -> None:
         kind, t = entry[TYPE], entry[T]
@@ -114,6 +144,8 @@ class BoxVisit:
 
     def _current_stage(self) -> str | None:
         if self.direction == "import":
+            if self.transhipment:
+                return "loaded"
             if self.gated_out is not None:
                 return "gated_out"
             if self.discharged is None:
@@ -133,13 +165,13 @@ class BoxVisit:
 
     @property
     def waiting_on(self) -> str | None:
-        if self.stage is None or self.stage == DONE.get(self.direction):
+        if self.stage is None or self.stage == self.done_stage:
             return None
         return "customs" if self.held else PARTY[self.stage]
 
     @property
     def in_port(self) -> bool:
-        return self.stage is not None and self.stage != DONE.get(self.direction)
+        return self.stage is not None and self.stage != self.done_stage
 
     def split_after_end(self) -> list[tuple]:
         """Events dated after the visit's end belong to a later visit: take them off."""
@@ -159,3 +191,14 @@ def inspection_site(box: BoxVisit) -> str | None:
             site = entry_data(entry).get("site")
             return site if isinstance(site, str) else None
     return None
+
+
+def direction_conflicts(box: BoxVisit) -> list[dict]:
+    """The visit's events whose own `direction` the facts contradict (none before a fact, and none
+    in a transhipment, which is both import and export)."""
+    if box.fact is None or box.transhipment:
+        return []
+    decided = box.decided_by
+    return [{"id": entry[ID], "source": entry[SOURCE], "type": entry[TYPE], "said": entry[DIRECTION],
+             "facts": box.fact, "decided_by": {"id": decided[ID], "source": decided[SOURCE], "type": decided[TYPE]}}
+            for entry in box.timeline if entry[DIRECTION] is not None and entry[DIRECTION] != box.fact]

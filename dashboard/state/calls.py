@@ -5,27 +5,35 @@ from __future__ import annotations
 import bisect
 import math
 
-from dashboard.state.timeline import CLASSIFIER, T, TYPE, entry_data, event_time
+from dashboard.state.timeline import CLASSIFIER, DATA, T, TYPE, entry_data, event_time
+from feeds.events import VESSEL_TYPES
 
 MOVEMENTS = {"vessel.arrived": "arrived", "vessel.berthed": "berthed", "vessel.departed": "departed"}
+NAMING_TYPES = VESSEL_TYPES | {"container.discharged", "container.loaded"}  # their data.name is the ship's
 
 
 class VesselCall:
-    __slots__ = ("key", "imo", "voyage", "timeline", "name", "terminal", "berth", "eta", "etd",
+    __slots__ = ("key", "imo", "voyage", "timeline", "own_name", "ship_names", "terminal", "berth", "eta", "etd",
                  "arrived", "berthed", "departed", "expected_import", "expected_export", "boxes",
                  "contradictory")
 
-    def __init__(self, key: tuple, imo: str, voyage: str | None):
+    def __init__(self, key: tuple, imo: str, voyage: str | None, ship_names: ShipNames | None = None):
         self.key, self.imo, self.voyage = key, imo, voyage
+        self.ship_names = ship_names  # the state's, shared by every call
         self.timeline: list[tuple] = []
         self.boxes: set = set()  # box visits that name this call
         self._reset()
 
     def _reset(self) -> None:
-        self.name = self.terminal = self.berth = self.eta = self.etd = None
+        self.own_name = self.terminal = self.berth = self.eta = self.etd = None
         self.arrived = self.berthed = self.departed = None
         self.expected_import = self.expected_export = None
         self.contradictory = False
+
+    @property
+    def name(self) -> str | None:
+        """The name the call's own events gave, else the ship's latest from any event."""
+        return self.own_name or (self.ship_names.of(self.imo) if self.ship_names is not None else None)
 
     @property
     def start(self) -> float:
@@ -50,6 +58,8 @@ class VesselCall:
 
     def _step(self, entry: tuple) -> None:
         kind = entry[TYPE]
+        if entry[DATA] is not None and b'"name"' in entry[DATA]:  # any event of the call may name the ship
+            self.own_name = entry_data(entry).get("name", self.own_name)
         if kind == "vessel.eta":
             self._expect(entry_data(entry))
         elif entry[CLASSIFIER] == "actual" and kind in MOVEMENTS:
@@ -66,7 +76,6 @@ class VesselCall:
         for key in ("eta", "etd"):
             if key in data:
                 setattr(self, key, event_time(data[key]))
-        self.name = data.get("name", self.name)
         self.terminal = self.terminal if self.berthed else data.get("terminal", self.terminal)
         self.berth = self.berth if self.berthed else data.get("berth", self.berth)
         self.expected_import = data.get("containers_import", self.expected_import)
@@ -84,6 +93,25 @@ class VesselCall:
             return "at_berth"
         return "at_anchor" if self.arrived is not None else "expected"
 
+
+class ShipNames:
+    """IMO → the ship's name from the latest event (in event time; ties by name) that gave one:
+    vessel events and the lifts between ship and quay. A call whose own events named no ship
+    shows it (VesselCall.name), so a box discharged by DCSA names its ship whatever the order."""
+
+    def __init__(self) -> None:
+        self.latest: dict[str, tuple[float, str]] = {}
+
+    def note(self, event: dict, t: float) -> None:
+        data = event.get("data")
+        name = data.get("name") if data and event["type"] in NAMING_TYPES else None
+        if isinstance(name, str) and name:
+            kept = self.latest.get(event["vessel"])
+            if kept is None or (t, name) > kept:
+                self.latest[event["vessel"]] = (t, name)
+
+    def of(self, imo: str) -> str | None:
+        return self.latest.get(imo, (None, None))[1]
 
 
 def call_span(entries: list[tuple]) -> tuple[float, float]:

@@ -63,7 +63,7 @@ def _ended_part(boxes) -> tuple[Counter, int, int]:
     """(visits per direction, diverted, moves) of some visits that ended."""
     by_direction, diverted, moves = Counter(), 0, 0
     for box in boxes:
-        by_direction[box.direction] += 1
+        by_direction["export" if box.transhipment else box.direction] += 1  # it left loaded
         diverted += box.diverted
         moves += box.moves
     return by_direction, diverted, moves

@@ -2,7 +2,8 @@
 
 Pure Python (no Dash, Flask or Redis). `apply(event)` takes a valid, canonical v1 event; the same
 event twice counts once, and any arrival order of the same events gives the same state. Only the
-feed-health counters depend on arrival.
+feed-health counters depend on arrival. An `event.retracted` takes one of the sender's events
+back: the state is then as if it had never come (dashboard/state/retractions.py).
 """
 
 from __future__ import annotations
@@ -12,16 +13,17 @@ import pickle
 import time
 from collections import Counter, defaultdict, deque
 
-from xxhash import xxh3_128_intdigest
-
 from dashboard.state import kpis as kpi_object
+from dashboard.state import retractions
 from dashboard.state import views
-from dashboard.state.boxes import DONE, BoxVisit, ends_visit, inspection_site
-from dashboard.state.calls import VesselCall, call_span
+from dashboard.state.boxes import DONE, BoxVisit, inspection_site
+from dashboard.state.calls import ShipNames, VesselCall, call_span
+from dashboard.state.feed_health import FeedHealth
+from dashboard.state.retractions import Retractions, Ship, event_key, loose
 from dashboard.state.stages import DischargeIndex, StageIndex
 from dashboard.state.timeline import ID, SOURCE, T, event_time, make_entry
 from dashboard.state.windows import EventTimes, KeyedWindow
-from feeds.events import VESSEL_TYPES
+from feeds.events import RETRACTED, VESSEL_TYPES
 from feeds.profile import STAGE_PARTIES, PortProfile
 
 log = logging.getLogger(__name__)
@@ -31,33 +33,8 @@ COUNTED = ("gate.in", "gate.out", "customs.inspection_ordered", "inspection.comp
            "service.cert_requested", "service.cert_deposited", "service.cert_picked_up")
 
 
-class FeedHealth:
-    """Per partner: arrivals (duplicates included: it is about delivery), last arrival, recent rate."""
-
-    def __init__(self) -> None:
-        self.events: Counter[str] = Counter()
-        self.last: dict[str, float] = {}
-        self.per_second: dict[str, Counter] = defaultdict(Counter)  # arrival second → count
-
-    def note(self, source: str, arrival: float) -> None:
-        self.events[source] += 1
-        if arrival > self.last.get(source, 0.0):
-            self.last[source] = arrival
-        seconds = self.per_second[source]
-        seconds[int(arrival)] += 1
-        if len(seconds) > 120:  # keep two minutes of seconds
-            newest = max(seconds)
-            for second in [s for s in seconds if s < newest - 120]:
-                del seconds[second]
-
-    def per_minute(self, source: str, wall_now: float) -> int:
-        """Arrivals in the last 60 whole seconds up to now."""
-        end = int(wall_now)
-        return sum(n for second, n in self.per_second.get(source, {}).items() if end - 60 < second <= end)
-
-
 class PortState:
-    SNAPSHOT_VERSION = 4
+    SNAPSHOT_VERSION = 5
 
     def __init__(self, profile: PortProfile):
         self.profile = profile
@@ -68,9 +45,13 @@ class PortState:
         self.boxes: dict[str, list[BoxVisit]] = {}
         self.calls: dict[tuple, VesselCall] = {}
         self.calls_by_imo: dict[str, list[VesselCall]] = defaultdict(list)
-        self.seen: set[int] = set()  # digests of every (source, id) applied
+        # digest of every (source, id) applied → where it went (box number, Ship, Loose): a
+        # retraction finds its event there (dashboard/state/retractions.py)
+        self.seen: dict[int, object] = {}
+        self.retractions = Retractions()  # taken-back events: pending, applied, struck entries
         self.voyageless: dict[str, list[tuple]] = defaultdict(list)  # IMO → vessel events without voyage
         self.declarations: dict[str, str] = {}  # customs declaration → the container it covers
+        self.ship_names = ShipNames()  # IMO → the latest name any event gave the ship
         # the boxes in each stage still in port (finished visits are in visit_ends): read models
         self.stages: dict[tuple[str, str], StageIndex] = {
             (direction, stage): DischargeIndex() if stage == "awaiting_discharge" else StageIndex()
@@ -115,15 +96,21 @@ class PortState:
     def apply(self, event: dict, arrival: float | None = None) -> bool:
         """Apply one valid event; False (counted as a duplicate) when its (source, id) came before."""
         self.feeds.note(event["source"], time.time() if arrival is None else arrival)
-        if not self._remember(event):
+        key = self._remember(event)
+        if key is None:
             self.duplicates += 1
             return False
         t = event_time(event["time"])
         kind = event["type"]
+        if kind == RETRACTED or key in self.retractions.marks:  # a correction: the slower path
+            return retractions.apply(self, event, key, t)
         if kind in VESSEL_TYPES:
             self._apply_vessel(event, t)
+            self.seen[key] = Ship(event["vessel"])
         elif event.get("container"):
-            self._apply_box(event, t)
+            self.seen[key] = self._apply_box(event, t)
+        else:
+            self.seen[key] = loose(t, kind, event.get("classifier", "actual"))
         self.applied += 1
         self.version += 1
         self.by_type[kind] += 1
@@ -138,17 +125,22 @@ class PortState:
                 self.latest_t = t
         return True
 
-    def _remember(self, event: dict) -> bool:
-        """First time this (source, id)? Kept as a 128-bit digest: a fifth of the memory of the
-        strings, and a collision is as likely as none in 10^30 pairs."""
-        key = xxh3_128_intdigest(f"{event['source']} {event['id']}".encode())
+    def _remember(self, event: dict) -> int | None:
+        """The digest of a first (source, id), None for a repeat. Noted at once (where it went
+        comes once applied): an event that fails to apply is still a duplicate when sent again."""
+        key = event_key(event["source"], event["id"])
         if key in self.seen:
-            return False
-        self.seen.add(key)
-        return True
+            return None
+        self.seen[key] = None
+        return key
+
+    def is_retracted(self, source: str, event_id: str) -> bool:
+        """Has `source` taken back its event `event_id` (which may not have come yet)?"""
+        return event_key(source, event_id) in self.retractions.marks
 
     def _apply_vessel(self, event: dict, t: float) -> None:
         self.calls_version += 1  # a call's berthing or span may move: windowed clearance reads again
+        self.ship_names.note(event, t)
         imo = event["vessel"]
         entry = make_entry(event, t)
         voyage = event.get("voyage")
@@ -163,7 +155,7 @@ class PortState:
         key = (imo, voyage)
         call = self.calls.get(key)
         if call is None:
-            call = self.calls[key] = VesselCall(key, imo, voyage)
+            call = self.calls[key] = VesselCall(key, imo, voyage, self.ship_names)
             self.calls_by_imo[imo].append(call)
         return call
 
@@ -190,19 +182,24 @@ class PortState:
         del self.calls[call.key]
         self.calls_by_imo[call.imo].remove(call)
 
-    def _apply_box(self, event: dict, t: float) -> None:
+    def _apply_box(self, event: dict, t: float) -> str:
+        """→ the box's number as its visits hold it (shared by `seen`, not one copy per event)."""
         number = event["container"]
         # the key only: a call exists while events or boxes name it (made in _contribute)
         call = (event["vessel"], event.get("voyage")) if event.get("vessel") else None
+        if call is not None:
+            self.ship_names.note(event, t)
         declaration = (event.get("data") or {}).get("declaration")
         if isinstance(declaration, str):
             self.declarations[declaration] = number
-        self._place(self.boxes.setdefault(number, []), number, make_entry(event, t, call))
+        visits = self.boxes.setdefault(number, [])
+        self._place(visits, number, make_entry(event, t, call))
+        return visits[0].number
 
     def _place(self, visits: list[BoxVisit], number: str, entry: tuple) -> None:
         visit = self._visit_for(visits, number, entry[T])
         visit.add(entry)
-        later = visit.split_after_end() if ends_visit(entry) else []
+        later = visit.split_after_end()  # any event may end it (a late discharge: the gate-out)
         self._refresh(visit)
         for moved in later:  # events that belong after this visit's end: a later visit
             self._place(visits, number, moved)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dashboard.state.boxes import BoxVisit
+from dashboard.state import retractions
+from dashboard.state.boxes import BoxVisit, direction_conflicts
 from dashboard.state.calls import VesselCall
 from dashboard.state.delays import call_delay_reasons, delayed_calls, sla_at, sla_clock, sla_figures, sla_status
-from dashboard.state.timeline import entry_view, iso
+from dashboard.state.timeline import iso
 
 VIEW_PARTS_KEPT = 100_000  # box-table rows and orders kept between reads: a few big calls' worth
 NEXT_STEP = {  # stage → (what happens next, who owns it)
@@ -26,7 +27,8 @@ def box_view(state, box: BoxVisit, now: float, *, visits: int = 1) -> dict:
     call = state.call_of(box)
     sla = sla_status(state, box, now)
     return {
-        "number": box.number, "direction": box.direction, "stage": box.stage, "since": iso(box.since, zone),
+        "number": box.number, "direction": box.direction, "transhipment": box.transhipment,
+        "direction_conflicts": direction_conflicts(box), "stage": box.stage, "since": iso(box.since, zone),
         "hours_in_stage": (now - box.since) / 3600 if box.in_port else None,
         "waiting_on": box.waiting_on, "held": box.held, "diverted": box.diverted, "moves": box.moves,
         "late": sla == "late", "sla": sla,
@@ -35,7 +37,7 @@ def box_view(state, box: BoxVisit, now: float, *, visits: int = 1) -> dict:
         "next": {"type": next_step[0], "owner": next_step[1]} if next_step else None,
         "expected": {kind: iso(t, zone) for kind, t in (box.expected or {}).items()},
         "visits": visits,
-        "timeline": [entry_view(entry, zone) for entry in box.timeline],
+        "timeline": retractions.box_timeline(state, box, zone),  # struck entries too
     }
 
 
@@ -58,7 +60,7 @@ def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -
         "delayed": bool(reasons), "delay_reasons": reasons,
         "expected_boxes": {"import": call.expected_import, "export": call.expected_export},
         "progress": _progress(boxes, call),
-        "timeline": [entry_view(entry, zone) for entry in call.timeline],
+        "timeline": retractions.call_timeline(state, call, zone),  # struck entries too
     }
     if with_boxes:
         view["boxes"] = rows

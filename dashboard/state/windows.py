@@ -2,7 +2,8 @@
 
 Records live in hour buckets keyed by their time; a query scans the buckets that overlap the
 window and keeps the records inside it exactly. Keyed records can be withdrawn (a box re-derived
-after a late event), counted times cannot (an event counts once, whenever it arrives).
+after a late event); a counted time only when its event is retracted (an event counts once,
+whenever it arrives).
 """
 
 from __future__ import annotations
@@ -90,6 +91,12 @@ class EventTimes:
 
     def add(self, t: float) -> None:
         self._buckets[math.floor(t / HOUR)].append(t)
+
+    def discard(self, t: float) -> None:
+        """Take one time back: its event was retracted (dashboard/state/retractions.py)."""
+        times = self._buckets.get(math.floor(t / HOUR))
+        if times and t in times:
+            times.remove(t)
 
     def count(self, start: float, end: float) -> int:
         total = 0

@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 
 import numpy as np
 
-from dashboard.state.timeline import CLASSIFIER, T, TYPE, entry_data, entry_view, iso
+from dashboard.state.timeline import CALL, CLASSIFIER, T, TYPE, entry_data, entry_view, iso
 from feeds.profile import STAGE_PARTIES
 
 HOUR = 3600.0
@@ -202,6 +202,20 @@ def delayed_calls(state, now: float, late: list[tuple] | None = None) -> dict:
 
 
 # -- views (HEAD dashboard/state/views.py and PortState.vessel) -----------------------------------
+def ship_name(state, call) -> str | None:
+    """The call's own name, else the latest (in event time, ties by name) that any vessel event or
+    lift between ship and quay gave its ship: every timeline scanned."""
+    if call.own_name:
+        return call.own_name
+    lifts = ("container.discharged", "container.loaded")
+    entries = [e for other in state.calls.values() if other.imo == call.imo for e in other.timeline]
+    entries += [e for box in visits(state) for e in box.timeline
+                if e[TYPE] in lifts and e[CALL] is not None and e[CALL][0] == call.imo]
+    named = [(e[T], entry_data(e).get("name")) for e in entries]
+    named = [item for item in named if isinstance(item[1], str) and item[1]]
+    return max(named)[1] if named else None
+
+
 def box_row(state, box, now: float, delay_hours: float) -> dict:
     return {"number": box.number, "direction": box.direction, "stage": box.stage,
             "since": iso(box.since, state.profile.timezone),
@@ -241,7 +255,7 @@ def call_view(state, call, now: float, *, with_boxes: bool = True, late: list[tu
     delayed = delayed_calls(state, now, late)
     boxes = boxes_of(state, call)
     view = {
-        "imo": call.imo, "voyage": call.voyage, "name": call.name, "status": call.status,
+        "imo": call.imo, "voyage": call.voyage, "name": ship_name(state, call), "status": call.status,
         "terminal": call.terminal, "berth": call.berth,
         "eta": iso(call.eta, zone), "etd": iso(call.etd, zone), "arrived": iso(call.arrived, zone),
         "berthed": iso(call.berthed, zone), "departed": iso(call.departed, zone),
@@ -280,7 +294,7 @@ def vessel_rows(state, now: float) -> list[dict]:
     for call in state.calls.values():
         if call.departed is not None and now - call.departed > 24 * 3600:
             continue
-        rows.append({"imo": call.imo, "voyage": call.voyage, "name": call.name, "status": call.status,
+        rows.append({"imo": call.imo, "voyage": call.voyage, "name": ship_name(state, call), "status": call.status,
                      "terminal": call.terminal, "berth": call.berth, "eta": iso(call.eta, zone),
                      "berthed": iso(call.berthed, zone), "departed": iso(call.departed, zone),
                      "hours_in_port": hours_in_port(call, now), "progress": progress(boxes_of(state, call), call),
@@ -312,7 +326,7 @@ def ended_between(state, start: float, end: float) -> list:
 
 def container_counts(state, now: float) -> dict:
     members = stage_members(state)
-    ended = Counter(box.direction for box in ended_between(state, now - DAY, now))
+    ended = Counter("export" if box.transhipment else box.direction for box in ended_between(state, now - DAY, now))
     counts = {"in_port": 0}
     for direction, stages in STAGE_PARTIES.items():
         counts[direction] = {}

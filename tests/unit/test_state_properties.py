@@ -162,6 +162,10 @@ for i, kind in enumerate(sorted(SERVICE_TYPES)):
     e(kind, -6 + i, data={"vessel_name": "MV BRAVO"})
 e("clock.tick", 9)
 e("clock.tick", 10)
+# --- a correction: the trucking company takes back box 8's gate-out (it awaits pickup again);
+# an arrival order that brings the retraction first must give the same state
+e("event.retracted", 6, source="trucking.x",
+  data={"retracted_id": next(r["id"] for r in _RAW if r["type"] == "gate.out" and r["container"] == b(8))})
 
 EVENTS: list[dict] = []
 for _raw in _RAW:
@@ -216,6 +220,7 @@ def test_reference_state_is_what_the_events_say():
     assert REFERENCE["vessels"][SC]["status"] == "at_anchor"
     assert REFERENCE["containers"][b(6)]["visits"] == 2
     assert REFERENCE["containers"][b(9)]["stage"] is None
+    assert REFERENCE["containers"][b(8)]["stage"] == "awaiting_pickup"  # its gate-out retracted
     assert REFERENCE["clock"] == (DAY + timedelta(hours=10)).timestamp()
 
 
