@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test chromium bench bench-stack soak clean
+.PHONY: run test chromium bench bench-stack bench-deliveries soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ bench-stack: $(STAMP) chromium  # the set behind nginx (docs/benchmarks.md): ing
 	$(PY) -m bench.stack ingest
 	$(PY) -m bench.stack readers
 	$(PY) -m bench.stack failover
+
+bench-deliveries: $(STAMP)  # subscriptions' callbacks: 50 subscribers, 500 events/s, then a backlog
+	$(PY) -m bench.deliveries
 
 soak: $(STAMP) chromium
 	$(PY) -m bench.soak

@@ -145,7 +145,7 @@ def allowed_kinds(path: str, method: str) -> frozenset[Kind]:
         return frozenset({Kind.PARTNER})
     if path == "/api/v1/demo" and method != "GET":
         return frozenset({Kind.MANAGER})
-    if path.startswith("/api/") or path == "/metrics":
+    if path.startswith(("/api/", "/v2/")) or path == "/metrics":  # /v2/: DCSA T&T out
         return READERS
     if path in ("/", "/_dash-update-component"):
         return frozenset({Kind.WALL, Kind.MANAGER})
@@ -158,7 +158,7 @@ def may_open(credential: Credential, path: str) -> bool:
 
 
 def is_api(path: str) -> bool:
-    return path.startswith("/api/") or path in ("/metrics", "/_dash-update-component")
+    return path.startswith(("/api/", "/v2/")) or path in ("/metrics", "/_dash-update-component")
 
 
 def safe_next(target: str | None) -> str:

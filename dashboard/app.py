@@ -12,7 +12,7 @@ from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard import access, auth, callbacks, demo
-from dashboard.api import errors, export, health, ingest, partners, read
+from dashboard.api import dcsa_publisher, errors, export, health, ingest, partners, read, subscriptions
 from dashboard.config import Config
 from dashboard.emitter import WallEmitter
 from dashboard.limits import make_limiter, partner_key
@@ -35,7 +35,8 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
     server = Flask(__name__)
     svc = PortPulse(config)
     limiter = guard(server, svc, config)
-    for blueprint in (auth.bp, ingest.bp, partners.bp, health.bp, read.bp, export.bp, demo.bp):
+    for blueprint in (auth.bp, ingest.bp, partners.bp, health.bp, read.bp, export.bp, demo.bp,
+                      dcsa_publisher.bp, subscriptions.bp):
         server.register_blueprint(blueprint)
     errors.install(server)
     socketio = SocketIO(server, async_mode="threading")
@@ -63,7 +64,7 @@ def guard(server: Flask, svc: PortPulse, config: Config):
     auth.configure_sessions(server, config)
     if config.role == "ingest":
         server.before_request(_partner_routes_only)
-    server.before_request(lambda: access.check_request(svc, ingest.error_response))
+    server.before_request(lambda: access.check_request(svc, dcsa_publisher.json_error))
     limiter = make_limiter(server, config)
     limiter.limit(auth.LOGIN_LIMIT, methods=["POST"], deduct_when=auth.failed_login)(auth.bp)
     partner_limit = limiter.shared_limit(config.partner_rate_limit, scope="partner-api", key_func=partner_key)

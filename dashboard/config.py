@@ -127,6 +127,10 @@ class Config:
     role: str = "all"  # all, web or ingest (dashboard/runtime.py, docs/deploy.md)
     web_threads: int = 100  # the server's threads: every wall's socket holds one
     trusted_proxies: int = 0  # proxies in front that set X-Forwarded-For/-Proto (the set's nginx: 1)
+    callback_hosts: tuple[str, ...] = ()  # where subscriptions' callbacks may go (feeds/subscriptions.py)
+    delivery_attempts: int = 10  # failed callbacks in a row before a subscription is parked
+    delivery_retry_ms: int = 1000  # the first wait after a failed callback; doubled each time
+    delivery_park_seconds: int = 3600  # or failing for this long
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -154,6 +158,10 @@ class Config:
             role=_choice(env, "DP_ROLE", ("all", "web", "ingest"), cls.role),
             web_threads=_int(env, "DP_WEB_THREADS", cls.web_threads),
             trusted_proxies=_int(env, "DP_TRUSTED_PROXIES", cls.trusted_proxies),
+            callback_hosts=parse_keys(env.get("DP_CALLBACK_HOSTS", "")),
+            delivery_attempts=_int(env, "DP_DELIVERY_ATTEMPTS", cls.delivery_attempts),
+            delivery_retry_ms=_int(env, "DP_DELIVERY_RETRY_MS", cls.delivery_retry_ms),
+            delivery_park_seconds=_int(env, "DP_DELIVERY_PARK_SECONDS", cls.delivery_park_seconds),
         )
         values.update(overrides)
         return cls(**values)

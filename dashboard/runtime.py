@@ -3,7 +3,8 @@
 - `ingest`: stateless; checks partners' events and publishes them, answers the partner routes
   and /healthz. Any number of them behind nginx.
 - `web`: a replica; consumes the log into its own state and serves the wall, the pages, the
-  read API and the sockets. Any number of them behind nginx, each client kept on one.
+  read API and the sockets; one of them at a time posts the subscriptions' callbacks. Any
+  number of them behind nginx, each client kept on one.
 - `all` (the default, what `make run` starts): both in one process.
 
 The app keeps its runtime on `server.extensions["portpulse"]`, the one key (never a module global).
@@ -18,6 +19,7 @@ from typing import Any, Callable
 from flask import current_app
 
 from dashboard.config import Config
+from dashboard.deliverer import start_deliverer
 from dashboard.service import PortPulse
 
 log = logging.getLogger(__name__)
@@ -37,6 +39,7 @@ class Runtime:
     limiter: Any  # flask_limiter.Limiter
     make_simulator: Callable | None = None
     demo: Any = None  # dashboard.demo.DemoControl, once the demo runs here
+    deliverer: Any = None  # feeds.deliveries.Deliverer: the subscriptions' callbacks (web role)
 
     @property
     def serves_screens(self) -> bool:
@@ -57,6 +60,7 @@ class Runtime:
             self.demo.start(self.config.demo_scenario, self.config.demo_speed)
         self.emitter.start()
         self.manager_rooms.start()
+        self.deliverer = start_deliverer(self.svc)
         return self
 
     def cut_sockets(self) -> None:
@@ -74,6 +78,8 @@ class Runtime:
         self.manager_rooms.stop()
         if self.demo is not None:
             self.demo.stop()
+        if self.deliverer is not None:
+            self.deliverer.stop()  # deliveries under way finish and are recorded: none is sent twice
         self.svc.stop()
 
     def demo_status(self) -> dict | None:

@@ -149,6 +149,12 @@ class PortPulse:
                     pass  # it expires by itself
         self.redis.close()
 
+    def retracted(self, keys: list[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (source, id)s their senders took back, asked of the state in one lock."""
+        with self.store.lock:
+            state = self.store.state
+            return {key for key in keys if state.is_retracted(*key)}
+
     def redis_reachable(self) -> bool:
         try:
             return bool(self.redis.ping())

@@ -67,6 +67,19 @@ class PortKeys:
         return self._key(f"lease:{job}")
 
     @property
+    def subscriptions(self) -> str:
+        """Hash: DCSA event subscriptions, id → definition JSON (feeds/subscriptions.py)."""
+        return self._key("subscriptions")
+
+    def delivery_state(self, subscription_id: str) -> str:
+        """Hash: where a subscription's deliveries stand in the log (feeds/delivery_state.py)."""
+        return self._key(f"subscription:{subscription_id}:state")
+
+    def delivery_log(self, subscription_id: str) -> str:
+        """List: a subscription's latest delivery attempts, newest first (capped)."""
+        return self._key(f"subscription:{subscription_id}:log")
+
+    @property
     def control(self) -> str:
         """List: commands for the demo simulator of this namespace."""
         return self._key("control")

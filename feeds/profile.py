@@ -40,6 +40,7 @@ class PortProfile:
     yard_transfer_hours: float
     berth_tolerance_hours: float
     late_box_share: float
+    unlocode: str | None = None  # UN/LOCODE (`CNXMN`): where DCSA events published here happen
 
     @property
     def berths(self) -> tuple[str, ...]:
@@ -74,4 +75,5 @@ def _build(raw: dict) -> PortProfile:
         yard_transfer_hours=float(raw["yard_transfer_hours"]),
         berth_tolerance_hours=float(raw["delays"]["vessel_berth_tolerance_hours"]),
         late_box_share=float(raw["delays"]["vessel_late_box_share"]),
+        unlocode=raw.get("unlocode"),
     )

@@ -14,16 +14,18 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from dashboard.api.ingest import RETRY_AFTER_SECONDS, error_response
+from dashboard.api.dcsa_publisher import json_error as error_response  # DCSA routes: DCSA's shape
+from dashboard.api.ingest import RETRY_AFTER_SECONDS
 
 log = logging.getLogger(__name__)
 PAGE_RULES = ("/", "/<path:path>")  # Dash's: every GET that no other route takes
+API_PREFIXES = ("/api/", "/v2/")  # /v2/: DCSA Track & Trace out
 
 
 def install(server: Flask) -> None:
     """After every blueprint is registered: the API's own routes are known from then on."""
     api = Map([Rule(rule.rule, methods=rule.methods, endpoint=rule.endpoint)
-               for rule in server.url_map.iter_rules() if rule.rule.startswith("/api/")])
+               for rule in server.url_map.iter_rules() if rule.rule.startswith(API_PREFIXES)])
 
     def allowed(path: str) -> list[str]:
         return sorted(api.bind("api").allowed_methods(path))
@@ -31,7 +33,7 @@ def install(server: Flask) -> None:
     @server.before_request
     def api_paths_are_not_pages():
         rule = request.url_rule
-        if request.path.startswith("/api/") and rule is not None and rule.rule in PAGE_RULES:
+        if request.path.startswith(API_PREFIXES) and rule is not None and rule.rule in PAGE_RULES:
             methods = allowed(request.path)
             if methods:
                 return method_not_allowed(methods)
@@ -40,7 +42,7 @@ def install(server: Flask) -> None:
 
     @server.after_request
     def real_allow_header(response: Response) -> Response:
-        if request.path.startswith("/api/") and "Allow" in response.headers:
+        if request.path.startswith(API_PREFIXES) and "Allow" in response.headers:
             response.headers["Allow"] = ", ".join(allowed(request.path))
         return response
 
@@ -58,7 +60,7 @@ def method_not_allowed(methods: list[str]) -> Response:
 
 def http_error(exc: HTTPException, allowed) -> Response | HTTPException:
     """On the API, Flask's own errors (404, 405, …) as JSON; elsewhere as Flask words them."""
-    if not request.path.startswith("/api/"):
+    if not request.path.startswith(API_PREFIXES):
         return exc
     if isinstance(exc, MethodNotAllowed):
         return method_not_allowed(allowed(request.path))
@@ -83,6 +85,6 @@ def unexpected(exc: Exception) -> Response:
     if isinstance(exc, HTTPException):
         return exc
     log.exception("%s %s failed", request.method, request.path)
-    if request.path.startswith("/api/"):
+    if request.path.startswith(API_PREFIXES):
         return error_response(500, "internal", "the service failed on this request; it is logged")
     return Response("The service failed on this request; it is logged.", status=500, mimetype="text/plain")

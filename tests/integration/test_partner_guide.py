@@ -17,11 +17,14 @@ from tests.process import ROOT
 
 GUIDE = ROOT / "docs" / "partners.md"
 BLOCK = re.compile(r"^```(sh|python)\n(.*?)^```", re.S | re.M)
+SUBSCRIBE = "## 9. Subscribe to the port's events"  # needs a subscriber: tests/integration/test_subscription_guide.py
 
 
-def examples() -> list[tuple[str, str]]:
-    """(language, code) of each runnable block; the one that only sets the variables is left out."""
-    return [(lang, code) for lang, code in BLOCK.findall(GUIDE.read_text()) if "export PORT_PULSE" not in code]
+def examples(text: str | None = None) -> list[tuple[str, str]]:
+    """(language, code) of each runnable block (of the guide before its subscriptions' section,
+    or of `text`); the one that only sets the variables is left out."""
+    text = GUIDE.read_text().split(SUBSCRIBE)[0] if text is None else text
+    return [(lang, code) for lang, code in BLOCK.findall(text) if "export PORT_PULSE" not in code]
 
 
 @pytest.fixture
@@ -42,13 +45,13 @@ def run(lang: str, code: str, env: dict) -> str:
 
 def test_the_guide_has_the_examples_it_promises():
     kinds = [lang for lang, _ in examples()]
-    assert kinds == ["sh", "python", "sh", "sh", "python"]
+    assert kinds == ["sh", "python", "sh", "sh", "python", "sh"]
 
 
 def test_every_example_of_the_partner_guide_runs_as_written(guide_service):
     service, env = guide_service
     outputs = [run(lang, code, env) for lang, code in examples()]
-    single, batch, dcsa, rejects, backlog = outputs
+    single, batch, dcsa, rejects, backlog, takeback = outputs
     assert json.loads(single) == {"accepted": 1, "duplicates": 0, "rejected": []}
     assert batch.splitlines()[0] == "2 accepted, 0 duplicates"
     assert "did you mean MSCU7654329?" in batch
@@ -59,4 +62,8 @@ def test_every_example_of_the_partner_guide_runs_as_written(guide_service):
     assert "did you mean MSCU7654329?" in rejected["rejects"][0]["reasons"][0]["problem"]
     assert [json.loads(line) for line in backlog.splitlines()] == [
         {"accepted": 12, "duplicates": 0, "rejected": 0}, {"accepted": 0, "duplicates": 12, "rejected": 0}]
+    assert json.loads(takeback) == {"accepted": 1, "duplicates": 0, "rejected": [{
+        "index": 1, "id": "no-such-retracted", "errors": [{
+            "field": "data.retracted_id",
+            "problem": "no event of yours with this id (never sent, or older than the log keeps)"}]}]}
     assert run(*examples()[1], env).splitlines()[0] == "0 accepted, 2 duplicates"  # a retry is safe

@@ -37,6 +37,10 @@ DEFAULTS = {
     "role": "all",
     "web_threads": 100,
     "trusted_proxies": 0,
+    "callback_hosts": (),
+    "delivery_attempts": 10,
+    "delivery_retry_ms": 1000,
+    "delivery_park_seconds": 3600,
 }
 
 # (variable, text in the environment, attribute, value expected)
@@ -64,6 +68,11 @@ VARIABLES = [
     ("DP_ROLE", "ingest", "role", "ingest"),
     ("DP_WEB_THREADS", "16", "web_threads", 16),
     ("DP_TRUSTED_PROXIES", "1", "trusted_proxies", 1),
+    ("DP_CALLBACK_HOSTS", "hooks.carrier.example, 10.1.0.0/16", "callback_hosts",
+     ("hooks.carrier.example", "10.1.0.0/16")),
+    ("DP_DELIVERY_ATTEMPTS", "3", "delivery_attempts", 3),
+    ("DP_DELIVERY_RETRY_MS", "50", "delivery_retry_ms", 50),
+    ("DP_DELIVERY_PARK_SECONDS", "60", "delivery_park_seconds", 60),
 ]
 INT_VARIABLES = [v for v, _, attr, _ in VARIABLES if type(DEFAULTS[attr]) is int]
 
