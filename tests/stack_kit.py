@@ -8,14 +8,18 @@ import os
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 import requests
 
+from dashboard.config import Config
+from dashboard.stack import Stack
 from dashboard.stack_nginx import nginx_binary
 from dashboard.stack_procs import StackError, alive
+from feeds.embedded import free_port
 from tests.helpers import ACCESS_ENV, PARTNER_KEYS, container_number, wait_for
 
 
@@ -33,6 +37,19 @@ def stack_env(data_dir: Path, port_id: str, **extra: str) -> dict:
     env.update({"DP_DATA_DIR": str(data_dir), "DP_PORT_ID": port_id, "DP_SNAPSHOT_SECONDS": "2",
                 "DP_PARTNER_KEYS": ",".join(f"{s}={k}" for s, k in PARTNER_KEYS.items()), **ACCESS_ENV, **extra})
     return env
+
+
+@contextmanager
+def partners_set(folder: Path, port_id: str, *, shards: int, redis_url: str | None = None):
+    """2 web replicas and 2 ingest workers behind nginx, no simulator, partners unlimited; on
+    `redis_url`, or (none given) on a cluster of `shards` primaries the set starts itself."""
+    env = stack_env(folder, port_id, DP_PARTNER_RATE_LIMIT="100000 per minute")
+    config = Config.from_env(env).replace(http_port=free_port(), **({"redis_url": redis_url} if redis_url else {}))
+    stack = Stack(config, web=2, ingest=2, shards=shards, simulator=False, env=env, folder=folder / "stack")
+    try:
+        yield stack.start()
+    finally:
+        stack.stop()
 
 
 def assert_all_gone(pids: set[int], timeout: float = 15.0) -> None:

@@ -23,14 +23,12 @@ from collections import Counter
 import orjson
 import pytest
 
-from dashboard.config import Config
 from dashboard.stack import Stack
-from feeds.embedded import free_port
 from feeds.keys import PortKeys
 from feeds.redis_client import connect
 from tests.helpers import PARTNER_KEYS, wait_for
 from tests.integration.test_redis_cluster import require_valkey
-from tests.stack_kit import Partner, assert_all_gone, nginx, stack_env  # noqa: F401  (nginx: a fixture)
+from tests.stack_kit import Partner, assert_all_gone, nginx, partners_set  # noqa: F401  (nginx: a fixture)
 
 RETRY_FOR = 60.0  # a partner gives one batch this long to be taken
 
@@ -38,13 +36,8 @@ RETRY_FOR = 60.0  # a partner gives one batch this long to be taken
 @pytest.fixture
 def cluster_set(tmp_path, port_id, nginx):
     require_valkey()
-    env = stack_env(tmp_path, port_id, DP_PARTNER_RATE_LIMIT="100000 per minute")
-    config = Config.from_env(env).replace(http_port=free_port())  # no Redis URL: the set starts its cluster
-    stack = Stack(config, web=2, ingest=2, shards=3, simulator=False, env=env, folder=tmp_path / "stack")
-    try:
-        yield stack.start()
-    finally:
-        stack.stop()
+    with partners_set(tmp_path, port_id, shards=3) as stack:  # no Redis URL: the set starts its cluster
+        yield stack
 
 
 def test_killing_the_ports_redis_primary_loses_no_acknowledged_event_and_every_replica_applies_each_once(

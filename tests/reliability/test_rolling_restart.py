@@ -19,12 +19,10 @@ import redis
 import requests
 import socketio
 
-from dashboard.config import Config
 from dashboard.stack import Stack
-from feeds.embedded import free_port
 from feeds.keys import PortKeys
 from tests.helpers import PARTNER_KEYS, WALL_TOKEN, wait_for
-from tests.stack_kit import Partner, assert_all_gone, nginx, stack_env  # noqa: F401  (nginx: a fixture)
+from tests.stack_kit import Partner, assert_all_gone, nginx, partners_set  # noqa: F401  (nginx: a fixture)
 
 WALLS = 4
 RETRY_FOR = 30.0  # a partner gives one batch this long to be taken
@@ -58,13 +56,8 @@ class Wall:
 
 @pytest.fixture
 def running_set(tmp_path, redis_url, port_id, nginx):
-    env = stack_env(tmp_path, port_id, DP_PARTNER_RATE_LIMIT="100000 per minute")
-    config = Config.from_env(env).replace(redis_url=redis_url, http_port=free_port())
-    stack = Stack(config, web=2, ingest=2, shards=0, simulator=False, env=env, folder=tmp_path / "stack")
-    try:
-        yield stack.start()
-    finally:
-        stack.stop()
+    with partners_set(tmp_path, port_id, shards=0, redis_url=redis_url) as stack:
+        yield stack
 
 
 def test_rolling_restart_behind_nginx_loses_nothing_counts_nothing_twice_and_keeps_every_wall_current(
