@@ -198,6 +198,8 @@ def _equipment(flat: dict, event: dict) -> list[dict]:
         return [problem("equipmentReference", "required on an EQUIPMENT event")]
     kind, extra = EQUIPMENT[code]
     event.update(type=kind, container=reference, data=_data(flat, code, **extra))
+    if flat.get("emptyIndicatorCode") == "EMPTY":  # kept, so that it is published back as EMPTY
+        event["data"]["empty"] = True
     call = flat.get("transportCall") if isinstance(flat.get("transportCall"), dict) else {}
     vessel = call.get("vessel") if isinstance(call.get("vessel"), dict) else {}
     if vessel.get("vesselIMONumber"):

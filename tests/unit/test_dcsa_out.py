@@ -115,7 +115,8 @@ def dcsa_in() -> list[dict]:
     call = {"modeOfTransport": "VESSEL", "carrierExportVoyageNumber": "101E", "carrierImportVoyageNumber": "101E",
             "location": {"UNLocationCode": "NLRTM"}, "vessel": {"vesselIMONumber": IMO, "vesselName": "Emma Maersk"}}
     made = [{"eventID": f"{code}-{classifier}", "eventType": kind, "eventClassifierCode": classifier,
-             "eventDateTime": "2026-11-27T02:00:00Z", field: code, "equipmentReference": BOX, "transportCall": call}
+             "eventDateTime": "2026-11-27T02:00:00Z", field: code, "equipmentReference": BOX, "transportCall": call,
+             "emptyIndicatorCode": "EMPTY" if code == "GTOT" else "LADEN"}
             for kind, field, all_codes in (("TRANSPORT", "transportEventTypeCode", ("ARRI", "DEPA")),
                                            ("EQUIPMENT", "equipmentEventTypeCode", ("DISC", "LOAD", "GTIN", "GTOT",
                                                                                     "STUF", "STRP")))
@@ -153,6 +154,8 @@ def test_dcsa_in_then_out_keeps_type_classifier_code_and_what_they_name(raw):
         assert dcsa["transportCall"]["vessel"]["vesselName"] == vessel.get("vesselName", vessel.get("name"))
     if flat["eventType"] == "EQUIPMENT":
         assert dcsa["equipmentReference"] == flat["equipmentReference"]
+        if flat["equipmentEventTypeCode"] in ("DISC", "LOAD", "GTIN", "GTOT"):  # a box's move: empty or laden
+            assert dcsa["emptyIndicatorCode"] == flat.get("emptyIndicatorCode", "LADEN")
     else:
         assert dcsa["eventDateTime"] == flat["eventDateTime"]
 
