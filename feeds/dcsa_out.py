@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timezone
 
 from feeds.dcsa_filters import DcsaFilters, created_range_ms, matches, parse_filters
+from feeds.events import utc_text
 
 __all__ = ["DcsaFilters", "created_range_ms", "event_uuid", "matches", "parse_filters", "to_dcsa",
            "uuid_ms"]
@@ -60,9 +60,7 @@ def uuid_ms(event_uuid_text: str) -> int | None:
 
 def stream_time(stream_id: str) -> str:
     """A stream id's milliseconds as an RFC 3339 UTC time: when the port logged the event."""
-    ms = int(str(stream_id).split("-", 1)[0])
-    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return utc_text(int(str(stream_id).split("-", 1)[0]) / 1000)
 
 
 def to_dcsa(event: dict, stream_id: str, port: str | None = None) -> dict | None:

@@ -23,7 +23,8 @@ import requests
 
 from feeds.consumer import parse_id
 from feeds.delivery_batches import Batch, LogWindow, Retracted, collect, map_entry
-from feeds.delivery_state import DeliveryBook, RetryRules, after_failure, after_success, sign, utc_text
+from feeds.delivery_state import DeliveryBook, RetryRules, after_failure, after_success, sign
+from feeds.events import utc_text
 from feeds.redis_client import STORE_ERRORS
 from feeds.subscriptions import CallbackPolicy, SubscriptionStore, filters_of
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import orjson
 import redis
 
+from feeds.events import utc_text
 from feeds.keys import PortKeys
 
 LOG_KEEP = 200  # attempt records kept per subscription
@@ -124,5 +125,3 @@ class DeliveryBook:
         return [orjson.loads(raw) for raw in self.client.lrange(self.keys.delivery_log(sid), 0, limit - 1)]
 
 
-def utc_text(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1000):03d}Z"

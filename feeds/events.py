@@ -68,6 +68,12 @@ DATA_COUNTS = {"vessel.eta": ("containers_import", "containers_export")}
 MAX_DEPTH = 32  # nesting levels of one event (the event, its data, a location…): deeper is no event
 
 
+def utc_text(epoch: float) -> str:
+    """An epoch as RFC 3339 UTC to the millisecond (`2026-11-27T07:02:11.120Z`): how the port
+    writes the times it makes itself (log, dead letters, DCSA out, deliveries)."""
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Nested deeper than `limit`? Walked without recursion: any depth is safe to ask about."""
     stack = [(value, 1)] if isinstance(value, (dict, list)) else []

@@ -13,14 +13,13 @@ from __future__ import annotations
 import functools
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from typing import Any, Iterable
 
 import orjson
 import redis
 from redis.exceptions import MovedError
 
-from feeds.events import idempotency_key
+from feeds.events import idempotency_key, utc_text
 from feeds.keys import PortKeys
 from feeds.redis_client import (TRANSIENT_ERRORS, NotReplicated, StoreUnavailable, node_client,
                                 refresh_slots)
@@ -66,10 +65,6 @@ SCRIPT_BATCH = 1000  # events per script call: keeps each call short for the ser
 
 def encode(event: dict) -> bytes:
     return orjson.dumps(event)
-
-
-def utc_now_text() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _store_call(method):
@@ -175,7 +170,7 @@ class Publisher:
             "reasons": orjson.dumps(reasons),
             "raw": raw_bytes[:RAW_LIMIT],
             "truncated": int(len(raw_bytes) > RAW_LIMIT),
-            "received": utc_now_text(),
+            "received": utc_text(time.time()),
         }
         if status is not None:
             entry["status"] = status

@@ -21,7 +21,7 @@ import orjson
 import redis
 
 from feeds.dcsa_filters import CREATED, LISTS, TEXTS, DcsaFilters, parse_filters
-from feeds.delivery_state import utc_text
+from feeds.events import utc_text
 from feeds.keys import PortKeys
 
 BODY_FIELDS = ("subscriptionID", "callbackUrl", "secret")  # the rest of a body are filters

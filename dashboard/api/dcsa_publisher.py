@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 import re
+import time
 import uuid
-from datetime import datetime, timezone
 from http import HTTPStatus
 from urllib.parse import urlencode
 
@@ -21,6 +21,7 @@ from flask import Blueprint, Response, request
 from dashboard.api.ingest import error_response, service
 from feeds import dcsa_log
 from feeds.dcsa_filters import DcsaFilters, invalid, parse_filters
+from feeds.events import utc_text
 
 bp = Blueprint("dcsa_publisher", __name__)
 
@@ -45,7 +46,7 @@ def dcsa_error(status: int, reasons: list[dict], headers: dict | None = None) ->
     """The DCSA error body: method, URI, reasons, status and when."""
     body = {"httpMethod": request.method, "requestUri": request.url, "errors": reasons,
             "statusCode": status, "statusCodeText": HTTPStatus(status).phrase,
-            "errorDateTime": datetime.now(timezone.utc).isoformat(timespec="milliseconds")}
+            "errorDateTime": utc_text(time.time())}
     return _json(body, status, headers)
 
 

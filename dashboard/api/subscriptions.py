@@ -17,7 +17,8 @@ from dashboard.access import Kind, bearer_key, digest
 from dashboard.api.dcsa_publisher import API_VERSION, current_page, dcsa_error, page_limit, version_problems
 from dashboard.api.ingest import json_response, service
 from feeds.consumer import parse_id
-from feeds.delivery_state import DeliveryBook, utc_text
+from feeds.delivery_state import DeliveryBook
+from feeds.events import utc_text
 from feeds.subscriptions import (MAX_URL, CallbackPolicy, SubscriptionStore, check_filters, check_secret,
                                  invalid, view)
 
