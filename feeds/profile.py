@@ -26,6 +26,7 @@ class Terminal:
     name: dict
     berths: tuple[str, ...]
     gates: tuple[dict, ...]
+    diversion_since: str | None = None   # ISO date smart diversion began here (None: not yet)
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,8 @@ def _build(raw: dict) -> PortProfile:
             raise ValueError(f"sla_hours.{direction}: unknown stages {sorted(unknown)}")
     return PortProfile(
         id=raw["id"], name=dict(raw["name"]), timezone=ZoneInfo(raw["timezone"]),
-        terminals=tuple(Terminal(t["id"], dict(t["name"]), tuple(t["berths"]), tuple(t.get("gates", ())))
-                        for t in raw["terminals"]),
+        terminals=tuple(Terminal(t["id"], dict(t["name"]), tuple(t["berths"]), tuple(t.get("gates", ())),
+                                 t.get("diversion_since")) for t in raw["terminals"]),
         inspection_sites=tuple(raw.get("inspection_sites", ())),
         sla_hours=sla, baselines={k: float(v) for k, v in raw["baselines"].items()},
         yard_transfer_hours=float(raw["yard_transfer_hours"]),

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
+from simulator.measures import ALL, parse_measures
+
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 FLOWS = ("traditional", "diversion")
 
@@ -40,14 +42,31 @@ class Scenario:
     outages: tuple[Window, ...] = ()
     breakdowns: tuple[Window, ...] = ()
     boxes_per_day: int = 30_000
+    # The platform's measures in force (simulator/measures.py). Smart diversion is the `flow`:
+    # "diversion" from the start, or from `switch_to_diversion_after_hours`.
+    measures: frozenset = ALL
+    # Smart diversion at every terminal (the demo), or only at those whose profile gives a
+    # `diversion_since` date on or before the day (the reconstruction).
+    diversion_everywhere: bool = True
     extra: dict = field(default_factory=dict)
 
     def with_flow(self, flow: str) -> "Scenario":
         return replace(self, flow=flow, switch_to_diversion_after_hours=None)
 
+    def with_measures(self, measures) -> "Scenario":
+        """The measures in force, smart diversion among them (it sets the flow)."""
+        chosen = parse_measures(measures)
+        return replace(self, measures=chosen - {"smart_diversion"},
+                       flow="diversion" if "smart_diversion" in chosen else "traditional",
+                       switch_to_diversion_after_hours=None)
+
     def flow_at(self, hours: float) -> str:
         switch = self.switch_to_diversion_after_hours
         return "diversion" if switch is not None and hours >= switch else self.flow
+
+    def has(self, measure: str) -> bool:
+        """Is this measure (other than smart diversion, which is the flow) in force?"""
+        return measure in self.measures
 
 
 def scenario_names() -> list[str]:
@@ -68,7 +87,10 @@ def load_scenario(name: str) -> Scenario:
         return Scenario(name=raw["name"], title=raw["title"], about=raw["about"], flow=flow,
                         start=datetime.fromisoformat(raw["start"]),
                         switch_to_diversion_after_hours=raw.get("switch_to_diversion_after_hours"),
-                        boxes_per_day=int(raw.get("boxes_per_day", 30_000)), **windows)
+                        boxes_per_day=int(raw.get("boxes_per_day", 30_000)),
+                        measures=parse_measures(raw.get("measures", sorted(ALL))) - {"smart_diversion"},
+                        diversion_everywhere=bool(raw.get("diversion_everywhere", True)),
+                        extra={key: raw[key] for key in ("reconstruction",) if key in raw}, **windows)
     except (KeyError, TypeError, ValueError, tomllib.TOMLDecodeError) as exc:
         raise ScenarioError(f"{path.name}: {exc}") from exc
 
