@@ -122,12 +122,12 @@ class WallEmitter:
                     "position": position, "port_ms": now * 1000}
 
     def trends(self, now: float) -> dict:
-        """Clearance medians of the last 7 days from the hourly history, read once a minute."""
+        """Clearance means of the last 7 days from the hourly history, read once a minute."""
         if time.monotonic() - self._trends_at > 60:
             zone = self.svc.profile.timezone
             try:
                 self._trends = {direction: [(datetime.fromtimestamp(hour, zone), value) for hour, value in
-                                            self.svc.history.series(f"clearance_hours.{direction}.median", 7, now)]
+                                            self.svc.history.series(f"clearance_hours.{direction}.mean", 7, now)]
                                 for direction in ("import", "export")}
             except STORE_ERRORS:
                 pass  # keep the last ones: the heartbeat tells the wall that Redis is away

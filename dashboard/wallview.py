@@ -79,23 +79,33 @@ def slow_facts(state, now: float) -> dict:
             "schematic": schematic(state), "gantt_rows": gantt_rows(state, now, delayed)}
 
 
+def trend_baselines(facts: dict) -> dict:
+    """The clearance baselines the trends draw (the mean of the 7 days before the last 24 h, as
+    the tiles compare with), to 3 significant digits: finer is below a pixel of a 34 px sparkline,
+    and a baseline that moves with every read would redraw the figures twice a second."""
+    clearance = facts["kpis"]["clearance_hours"]
+    return {direction: None if figures["baseline"] is None else float(f"{figures['baseline']:.3g}")
+            for direction, figures in clearance.items()}
+
+
 def slow_figures(facts: dict, trends: dict | None) -> dict:
-    """The berth Gantt and the clearance trends, as JSON-safe figures (the same in every language)."""
-    baselines = facts["profile"].baselines
+    """The berth Gantt and the clearance trends (hourly means, with their baseline as a dotted
+    line), as JSON-safe figures (the same in every language)."""
+    baselines = trend_baselines(facts)
     return {"gantt": orjson.loads(berth_gantt(*facts["gantt_rows"]).to_json()),
-            "trends": {direction: orjson.loads(trend(points, baseline=baselines.get(
-                f"clearance_{direction}_hours")).to_json()) for direction, points in (trends or {}).items()}}
+            "trends": {direction: orjson.loads(trend(points, baseline=baselines.get(direction)).to_json())
+                       for direction, points in (trends or {}).items()}}
 
 
 class KeptFigures:
-    """`slow_figures`, drawn again only when their rows (to the minute) or the trends changed:
-    drawing a Plotly figure costs more than the rest of the slow update."""
+    """`slow_figures`, drawn again only when their rows (to the minute), the trends or their
+    baselines changed: drawing a Plotly figure costs more than the rest of the slow update."""
 
     def __init__(self) -> None:
         self._kept: tuple | None = None  # (what they were drawn from, the figures)
 
     def __call__(self, facts: dict, trends: dict | None) -> dict:
-        key = (facts["gantt_rows"], trends)
+        key = (facts["gantt_rows"], trends, tuple(sorted(trend_baselines(facts).items())))
         kept = self._kept
         if kept is None or kept[0] != key:
             kept = self._kept = (key, slow_figures(facts, trends))
@@ -106,9 +116,9 @@ def slow_view(facts: dict, lang: str) -> dict:
     kpis = facts["kpis"]
     clearance, diversion, containers = kpis["clearance_hours"], kpis["diversion"], kpis["containers"]
     values = {
-        "clearance_hours.import.median": i18n.number(clearance["import"]["median"], lang, 1),
+        "clearance_hours.import.mean": i18n.number(clearance["import"]["mean"], lang, 1),
         "clearance_hours.import.change_pct": i18n.change(clearance["import"]["change_pct"], lang),
-        "clearance_hours.export.median": i18n.number(clearance["export"]["median"], lang, 2),
+        "clearance_hours.export.mean": i18n.number(clearance["export"]["mean"], lang, 2),
         "clearance_hours.export.change_pct": i18n.change(clearance["export"]["change_pct"], lang),
         "arrival_to_pickup_hours.median": i18n.number(kpis["arrival_to_pickup_hours"]["median"], lang, 1),
         "diversion.share": i18n.share(diversion["share"], lang),

@@ -37,7 +37,6 @@ class PortProfile:
     terminals: tuple[Terminal, ...]
     inspection_sites: tuple[dict, ...]
     sla_hours: dict            # direction → stage → hours
-    baselines: dict            # clearance_import_hours, clearance_export_hours, arrival_to_pickup_hours
     yard_transfer_hours: float
     berth_tolerance_hours: float
     late_box_share: float
@@ -72,7 +71,7 @@ def _build(raw: dict) -> PortProfile:
         terminals=tuple(Terminal(t["id"], dict(t["name"]), tuple(t["berths"]), tuple(t.get("gates", ())),
                                  t.get("diversion_since")) for t in raw["terminals"]),
         inspection_sites=tuple(raw.get("inspection_sites", ())),
-        sla_hours=sla, baselines={k: float(v) for k, v in raw["baselines"].items()},
+        sla_hours=sla,
         yard_transfer_hours=float(raw["yard_transfer_hours"]),
         berth_tolerance_hours=float(raw["delays"]["vessel_berth_tolerance_hours"]),
         late_box_share=float(raw["delays"]["vessel_late_box_share"]),

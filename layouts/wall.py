@@ -17,8 +17,8 @@ STRIP = (  # tiles: (label key, [(kpi path, caption key or None)], sub-value pat
     ("boxes_in_port", [("containers.in_port", None)], None),
     ("gate_lifts", [("gate_lifts_last_hour.in", "in"), ("gate_lifts_last_hour.out", "out")], None),
     ("inspections", [("inspections.completed_today", "done_today"), ("inspections.pending", "pending")], None),
-    ("clearance_import", [("clearance_hours.import.median", None)], "clearance_hours.import.change_pct"),
-    ("clearance_export", [("clearance_hours.export.median", None)], "clearance_hours.export.change_pct"),
+    ("clearance_import", [("clearance_hours.import.mean", "mean")], "clearance_hours.import.change_pct"),
+    ("clearance_export", [("clearance_hours.export.mean", "mean")], "clearance_hours.export.change_pct"),
     ("arrival_to_pickup", [("arrival_to_pickup_hours.median", None)], None),
     ("diversion_share", [("diversion.share", None)], "diversion.moves_saved"),
 )
@@ -29,8 +29,8 @@ def kpi(path: str, values: dict, cls: str = "kpi-value") -> html.Span:
     return html.Span(values.get(path, "—"), className=cls, **{"data-kpi": path})
 
 
-TRENDS = {"clearance_hours.import.median": (ids.WALL_TREND_IMPORT, "import"),
-          "clearance_hours.export.median": (ids.WALL_TREND_EXPORT, "export")}
+TRENDS = {"clearance_hours.import.mean": (ids.WALL_TREND_IMPORT, "import"),
+          "clearance_hours.export.mean": (ids.WALL_TREND_EXPORT, "export")}
 
 
 def kpi_strip(values: dict, lang: str, trends: dict) -> html.Div:
@@ -40,7 +40,7 @@ def kpi_strip(values: dict, lang: str, trends: dict) -> html.Div:
                              if caption else None], className="kpi-figure") for path, caption in figures]
         children = [html.Div(text(label, lang), className="kpi-label"), html.Div(numbers, className="kpi-figures")]
         if sub:
-            caption = "moves_saved" if sub == "diversion.moves_saved" else "vs_baseline"
+            caption = "moves_saved" if sub == "diversion.moves_saved" else "vs_last_7_days"
             children.append(html.Div([kpi(sub, values, "kpi-sub"), " ", html.Span(text(caption, lang),
                                                                                    className="kpi-caption")],
                                      className="kpi-subline"))

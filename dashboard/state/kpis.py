@@ -6,6 +6,7 @@ interpolation; hours are unrounded.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import Counter
 from datetime import datetime
@@ -19,6 +20,8 @@ from feeds.profile import STAGE_PARTIES
 
 HOUR = 3600.0
 DAY = 24 * HOUR
+BASELINE_DAYS = 7        # clearance is compared with the mean of the 7 days before the last 24 h
+BASELINE_MIN_BOXES = 30  # … once they hold this many boxes
 
 
 def summary(values) -> dict:
@@ -27,13 +30,6 @@ def summary(values) -> dict:
         return {"median": None, "p90": None, "n": 0}
     median, p90 = np.percentile(array, [50, 90])
     return {"median": float(median), "p90": float(p90), "n": int(array.size)}
-
-
-def with_baseline(figures: dict, baseline: float | None) -> dict:
-    change = None
-    if baseline and figures["median"] is not None:
-        change = (figures["median"] - baseline) / baseline * 100
-    return {**figures, "baseline": baseline, "change_pct": change}
 
 
 def local_midnight(state, now: float) -> float:
@@ -94,16 +90,25 @@ def container_counts(state, now: float, ended_24h: tuple | None = None) -> dict:
     return counts
 
 
+def import_start(call) -> float | None:
+    """When an import box's clearance clock starts: its ship's entry (`vessel.arrived`, the
+    运输工具申报进境 of the published definition), else, for a call with no arrival, its berthing."""
+    return call.arrived if call.arrived is not None else call.berthed
+
+
 def _import_part(state, boxes) -> tuple[np.ndarray, np.ndarray]:
-    """Berthed → gate-out hours of gated-out import boxes whose call berthed; and of those not inspected."""
+    """Of gated-out import boxes: entry → gate-out hours (clearance) of those whose call arrived or
+    berthed; and berthed → gate-out hours of those not inspected (arrival-to-pickup)."""
     every, direct = [], []
     for box in boxes:
         call = state.call_of(box)
-        if call is not None and call.berthed is not None:
-            hours = (box.gated_out - call.berthed) / HOUR
-            every.append(hours)
-            if box.ordered == 0:
-                direct.append(hours)
+        if call is None:
+            continue
+        start = import_start(call)
+        if start is not None:
+            every.append((box.gated_out - start) / HOUR)
+        if call.berthed is not None and box.ordered == 0:
+            direct.append((box.gated_out - call.berthed) / HOUR)
     return np.array(every, dtype=float), np.array(direct, dtype=float)
 
 
@@ -112,20 +117,87 @@ def _export_part(boxes) -> np.ndarray:
                     dtype=float)
 
 
+def _total(hours: np.ndarray) -> tuple[float, int]:
+    return float(hours.sum()), int(hours.size)
+
+
 def _joined(arrays: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(arrays) if arrays else np.empty(0)
 
 
+def ship_stamps(state, since: float):
+    """`version` for the import windows: an hour's kept figures stand while the calls of the ships
+    its boxes name keep what `call_of` and the clock's start read (their spans, arrivals and
+    berthings), whatever other ships do. What a ship's calls were is numbered (a new number each
+    time it changes), so an hour compares a few integers; and while no vessel event came
+    (`calls_version`), an hour's numbers are those of the last read. Hours before `since` are
+    forgotten."""
+    memo = state.import_done.memo
+    numbered = memo.setdefault("ships", {})  # ship → (what its calls were, number)
+    hours = memo.setdefault("hours", {})    # hour → (its tags, calls_version, the ships' numbers)
+    first = math.floor(since / HOUR)
+    for hour in [hour for hour in hours if hour < first]:
+        del hours[hour]
+    this_read: dict = {}
+    calls_version = state.calls_version
+
+    def number(ship: str) -> int:
+        n = this_read.get(ship)
+        if n is None:
+            now = tuple((call.key, bool(call.timeline), call.start, call.departed, call.arrived, call.berthed)
+                        for call in state.calls_by_imo.get(ship, ()))
+            kept = numbered.get(ship)
+            if kept is None or kept[0] != now:
+                kept = numbered[ship] = (now, 0 if kept is None else kept[1] + 1)
+            n = this_read[ship] = kept[1]
+        return n
+
+    def version(hour: int, ships: tuple) -> tuple:
+        kept = hours.get(hour)
+        if kept is None or kept[0] is not ships or kept[1] != calls_version:
+            kept = hours[hour] = (ships, calls_version, tuple(map(number, ships)))
+        return kept[2]
+
+    return version
+
+
+def with_baseline(figures: dict, baseline: tuple[float, int], now: float, zone) -> dict:
+    """The mean against the baseline: the mean of the same definition over the BASELINE_DAYS before
+    the window, once it holds BASELINE_MIN_BOXES boxes."""
+    total, n = baseline
+    mean = total / n if n >= BASELINE_MIN_BOXES else None
+    change = None
+    if mean and figures["mean"] is not None:
+        change = (figures["mean"] - mean) / mean * 100
+    window = {"from": iso(now - DAY - BASELINE_DAYS * DAY, zone), "to": iso(now - DAY, zone), "n": n,
+              "min_n": BASELINE_MIN_BOXES}
+    return {**figures, "baseline": mean, "change_pct": change, "baseline_window": window}
+
+
+def clearance_summary(hours: np.ndarray) -> dict:
+    return {**summary(hours), "mean": float(hours.mean()) if hours.size else None}
+
+
 def clearance(state, now: float) -> tuple[dict, dict]:
-    """Overall clearance (import and export) and arrival-to-pickup over the last 24 h."""
-    imports = state.import_done.summed(now - DAY, now, "clearance",
-                                       lambda boxes: _import_part(state, boxes), state.calls_version)
+    """Overall clearance (import and export) over the last 24 h against the BASELINE_DAYS before,
+    and arrival-to-pickup over the last 24 h."""
+    start = now - DAY - BASELINE_DAYS * DAY
+    ships = ship_stamps(state, start)
+    imports = state.import_done.summed(now - DAY, now, "clearance", lambda boxes: _import_part(state, boxes), ships)
+    imports_before = state.import_done.summed(start, now - DAY, "clearance_baseline",
+                                              lambda boxes: _total(_import_part(state, boxes)[0]), ships)
     exports = state.export_released.summed(now - DAY, now, "clearance", _export_part)
-    base = state.profile.baselines
-    result = {"import": with_baseline(summary(_joined([every for every, _ in imports])),
-                                      base.get("clearance_import_hours")),
-              "export": with_baseline(summary(_joined(exports)), base.get("clearance_export_hours"))}
+    exports_before = state.export_released.summed(start, now - DAY, "clearance_baseline",
+                                                  lambda boxes: _total(_export_part(boxes)))
+    zone = state.profile.timezone
+    result = {"import": with_baseline(clearance_summary(_joined([every for every, _ in imports])),
+                                      _summed(imports_before), now, zone),
+              "export": with_baseline(clearance_summary(_joined(exports)), _summed(exports_before), now, zone)}
     return result, summary(_joined([direct for _, direct in imports]))
+
+
+def _summed(parts: list[tuple[float, int]]) -> tuple[float, int]:
+    return math.fsum(total for total, _ in parts), sum(n for _, n in parts)
 
 
 def diversion(state, now: float, ended_24h: tuple | None = None) -> dict:

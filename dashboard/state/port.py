@@ -34,7 +34,7 @@ COUNTED = ("gate.in", "gate.out", "customs.inspection_ordered", "inspection.comp
 
 
 class PortState:
-    SNAPSHOT_VERSION = 5
+    SNAPSHOT_VERSION = 6  # 6: the import window counts its boxes' ships (windows.KeyedWindow tags)
 
     def __init__(self, profile: PortProfile):
         self.profile = profile
@@ -256,7 +256,7 @@ class PortState:
             if stage == "in_inspection":
                 self.pending_by_site[site] -= 1
         if gated_out is not None and direction == "import":
-            self.import_done.drop(box, gated_out)
+            self.import_done.drop(box, gated_out, call[0] if call else None)
         if released is not None and direction == "export":
             self.export_released.drop(box, released)
         if end is not None:
@@ -274,8 +274,8 @@ class PortState:
             index.add(box, since, call, held)
             if stage == "in_inspection":
                 self.pending_by_site[site] += 1
-        if gated_out is not None and direction == "import":
-            self.import_done.put(box, gated_out)
+        if gated_out is not None and direction == "import":  # tagged with its ship (kpis.ship_stamps)
+            self.import_done.put(box, gated_out, call[0] if call else None)
         if released is not None and direction == "export":
             self.export_released.put(box, released)
         if end is not None:

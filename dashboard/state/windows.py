@@ -9,7 +9,7 @@ whenever it arrives).
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any, Iterator
 
 HOUR = 3600.0
@@ -24,34 +24,59 @@ class KeyedWindow:
 
     `summed` reads a window through per-hour partial results: an hour wholly inside the window is
     read once and kept until that hour's keys or the caller's `version` change, so a read of the
-    last 24 h works through the two hours at its edges, not the day's boxes."""
+    last 24 h works through the two hours at its edges, not the day's boxes.
+
+    A key may carry a tag (a box: the ship it names); each hour counts its keys' tags, so that a
+    `version` may be a function of an hour and its tags (only the ships that hour's boxes name).
+    `memo` is the caller's own cache for such versions, kept (and lost) with the kept hours."""
 
     def __init__(self) -> None:
         self._buckets: dict[int, dict[Any, float]] = defaultdict(dict)
         self._changes: dict[int, int] = defaultdict(int)  # hour → how often its keys changed
+        self._tags: dict[int, Counter] = defaultdict(Counter)  # hour → its keys' tags, counted
         self._kept: dict = {}  # (hour, name) → (changes, version, partial): rebuilt after a restore
+        self._tag_lists: dict[int, tuple[int, tuple]] = {}  # hour → (changes, its tags): rebuilt too
+        self.memo: dict = {}
 
     def __getstate__(self) -> dict:
-        return {"_buckets": self._buckets, "_changes": self._changes}
+        return {"_buckets": self._buckets, "_changes": self._changes, "_tags": self._tags}
 
     def __setstate__(self, saved: dict) -> None:
         self.__dict__.update(saved)
-        self._kept = {}
+        self._kept, self._tag_lists, self.memo = {}, {}, {}
 
-    def put(self, key, t: float) -> None:
+    def put(self, key, t: float, tag=None) -> None:
         hour = math.floor(t / HOUR)
         self._buckets[hour][key] = t
         self._changes[hour] += 1
+        if tag is not None:
+            self._tags[hour][tag] += 1
 
-    def drop(self, key, t: float) -> None:
+    def drop(self, key, t: float, tag=None) -> None:
+        """Withdraw a key put at `t` (with the tag it was put with)."""
         hour = math.floor(t / HOUR)
         bucket = self._buckets.get(hour)
         if bucket is not None and bucket.pop(key, None) is not None:
             self._changes[hour] += 1
+            if tag is not None:
+                tags = self._tags[hour]
+                tags[tag] -= 1
+                if tags[tag] <= 0:
+                    del tags[tag]
+                if not tags:
+                    del self._tags[hour]
 
     def touch(self, t: float) -> None:
         """A key of this hour changed what it contributes, though not its time."""
         self._changes[math.floor(t / HOUR)] += 1
+
+    def _tag_list(self, hour: int) -> tuple:
+        """The hour's tags (each once), kept while its keys are unchanged."""
+        changes = self._changes[hour]
+        kept = self._tag_lists.get(hour)
+        if kept is None or kept[0] != changes:
+            kept = self._tag_lists[hour] = (changes, tuple(self._tags.get(hour, ())))
+        return kept[1]
 
     def keys(self, start: float, end: float) -> Iterator[Any]:
         """Keys with start < t ≤ end."""
@@ -63,7 +88,8 @@ class KeyedWindow:
     def summed(self, start: float, end: float, name: str, partial, version=None) -> list:
         """`partial(keys)` of the keys with start < t ≤ end, one per hour the window touches; those
         of whole hours are kept, tagged with `name` and `version`, and reused while neither
-        changed. The caller combines them (they are sums, or sorted arrays to merge)."""
+        changed; a callable `version` is asked per hour: `version(hour, its tags)`. The caller
+        combines them (they are sums, or sorted arrays to merge)."""
         parts: list = []
         hours = _hours(start, end)
         for hour in hours:
@@ -71,7 +97,7 @@ class KeyedWindow:
             if not bucket:
                 continue
             if start < hour * HOUR and (hour + 1) * HOUR <= end:
-                stamp = (self._changes[hour], version)
+                stamp = (self._changes[hour], version(hour, self._tag_list(hour)) if callable(version) else version)
                 kept = self._kept.get((hour, name))
                 if kept is None or kept[0] != stamp:
                     kept = self._kept[(hour, name)] = (stamp, partial(bucket))

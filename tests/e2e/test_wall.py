@@ -73,6 +73,22 @@ def test_english_and_chinese_walls_speak_their_language(service, page):
     assert page.console_errors == []
 
 
+def test_clearance_tiles_show_the_mean_against_the_last_7_days_within_their_tiles(service, page):
+    """The clearance tiles show the mean (captioned so), the change "vs last 7 days" ("—" with no
+    history: no baseline), and nothing spills out of a tile, in either language."""
+    for query, words in (("?lang=en", ("mean", "vs last 7 days")), ("?lang=zh", ("均值", "较前7天"))):
+        open_wall(page, service, query)
+        tile = page.locator(".kpi-tile", has=page.locator('[data-kpi="clearance_hours.import.mean"]'))
+        text = tile.inner_text()
+        assert all(word in text for word in words), text
+        assert page.inner_text('[data-kpi="clearance_hours.import.change_pct"]') == "—"
+        assert page.locator('[data-kpi="clearance_hours.export.mean"]').count() == 1
+        overflowing = page.evaluate("""() => [...document.querySelectorAll('.kpi-tile')]
+            .filter(t => t.scrollWidth > t.clientWidth + 1).map(t => t.innerText)""")
+        assert overflowing == []
+    assert page.console_errors == []
+
+
 def banner_visible(page) -> bool:
     return page.evaluate(f"!document.getElementById('{ids.STALE_BANNER}').hidden")
 

@@ -290,10 +290,11 @@ def candidate_nows(state: PortState, events: list[dict] = ()) -> list[float]:
                 boundary = start + sla * HOUR
                 times.update((boundary - 1, boundary, boundary + 1, start + ref.WARN_SHARE * sla * HOUR))
             times.add(visit.since)
+        before = ref.DAY + ref.BASELINE_DAYS * ref.DAY  # the clearance baseline's window: 8 days back
         if visit.end is not None:
-            times.update((visit.end, visit.end + ref.DAY))
+            times.update((visit.end, visit.end + ref.DAY, visit.end + before))
         if visit.released is not None:
-            times.update((visit.released, visit.released + ref.DAY))
+            times.update((visit.released, visit.released + ref.DAY, visit.released + before))
     tolerance = state.profile.berth_tolerance_hours * HOUR
     for call in state.calls.values():
         if call.eta is not None:

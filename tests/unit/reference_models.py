@@ -312,11 +312,21 @@ def summary(values) -> dict:
     return {"median": float(median), "p90": float(p90), "n": int(array.size)}
 
 
-def with_baseline(figures: dict, baseline: float | None) -> dict:
-    change = None
-    if baseline and figures["median"] is not None:
-        change = (figures["median"] - baseline) / baseline * 100
-    return {**figures, "baseline": baseline, "change_pct": change}
+BASELINE_DAYS = 7
+BASELINE_MIN_BOXES = 30  # a test may lower it, with kpis.BASELINE_MIN_BOXES (test_read_models.py)
+
+
+def with_baseline(figures: dict, before: list[float], now: float, zone) -> dict:
+    """The mean against the mean of the same definition over the 7 days before the last 24 h."""
+    mean = sum(before) / len(before) if before and len(before) >= BASELINE_MIN_BOXES else None
+    change = (figures["mean"] - mean) / mean * 100 if mean and figures["mean"] is not None else None
+    window = {"from": iso(now - DAY - BASELINE_DAYS * DAY, zone), "to": iso(now - DAY, zone), "n": len(before),
+              "min_n": BASELINE_MIN_BOXES}
+    return {**figures, "baseline": mean, "change_pct": change, "baseline_window": window}
+
+
+def clearance_summary(values: list[float]) -> dict:
+    return {**summary(values), "mean": sum(values) / len(values) if values else None}
 
 
 def ended_between(state, start: float, end: float) -> list:
@@ -341,21 +351,29 @@ def container_counts(state, now: float) -> dict:
 
 
 def clearance(state, now: float) -> tuple[dict, dict]:
-    import_hours, pickup_hours, export_hours = [], [], []
+    """Import: the call's arrival (else its berthing) → gate-out; export: gate-in → release;
+    over the last 24 h, and the same over the 7 days before for the baseline. Arrival-to-pickup:
+    berthing → gate-out of import boxes never inspected, over the last 24 h."""
+    windows = {"now": (now - DAY, now), "before": (now - DAY - BASELINE_DAYS * DAY, now - DAY)}
+    hours = {(direction, window): [] for direction in ("import", "export") for window in windows}
+    pickup_hours = []
     for box in visits(state):
-        if box.direction == "import" and box.gated_out is not None and now - DAY < box.gated_out <= now:
-            call = call_of(state, box)
-            if call is not None and call.berthed is not None:
-                hours = (box.gated_out - call.berthed) / HOUR
-                import_hours.append(hours)
-                if box.ordered == 0:
-                    pickup_hours.append(hours)
-        if (box.direction == "export" and box.released is not None and now - DAY < box.released <= now
-                and box.gated_in is not None):
-            export_hours.append(max(0.0, box.released - box.gated_in) / HOUR)
-    base = state.profile.baselines
-    result = {"import": with_baseline(summary(import_hours), base.get("clearance_import_hours")),
-              "export": with_baseline(summary(export_hours), base.get("clearance_export_hours"))}
+        for window, (start, end) in windows.items():
+            if box.direction == "import" and box.gated_out is not None and start < box.gated_out <= end:
+                call = call_of(state, box)
+                if call is None:
+                    continue
+                clock = call.arrived if call.arrived is not None else call.berthed
+                if clock is not None:
+                    hours[("import", window)].append((box.gated_out - clock) / HOUR)
+                if window == "now" and call.berthed is not None and box.ordered == 0:
+                    pickup_hours.append((box.gated_out - call.berthed) / HOUR)
+            if (box.direction == "export" and box.released is not None and start < box.released <= end
+                    and box.gated_in is not None):
+                hours[("export", window)].append(max(0.0, box.released - box.gated_in) / HOUR)
+    zone = state.profile.timezone
+    result = {direction: with_baseline(clearance_summary(hours[(direction, "now")]), hours[(direction, "before")],
+                                       now, zone) for direction in ("import", "export")}
     return result, summary(pickup_hours)
 
 

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import copy
 from datetime import datetime
+from unittest.mock import patch
 
 import pytest
 from hypothesis import given, note
@@ -40,6 +41,7 @@ from hypothesis import strategies as st
 
 from dashboard import wallview
 from dashboard.state import delays
+from dashboard.state import kpis as state_kpis
 from dashboard.state.port import PortState
 from feeds.events import validate_event
 from tests.unit import reference_models as ref
@@ -161,6 +163,15 @@ def test_vessel_views_and_vessel_list_equal_full_scan_for_any_order_and_any_now(
 @given(data=st.data())
 def test_kpi_counts_dwell_delays_clearance_and_diversion_equal_full_scan_for_any_order_and_any_now(data):
     feed_and_read(data, check_kpis)
+
+
+@PROPERTY
+@given(data=st.data())
+def test_clearance_baseline_equals_full_scan_for_any_order_and_any_now_with_a_low_threshold(data):
+    """The generated event sets hold a few boxes: with the baseline's minimum lowered to 1, the
+    7 days before the last 24 h are compared too (kept hours, late arrivals, the window's edges)."""
+    with patch.object(state_kpis, "BASELINE_MIN_BOXES", 1), patch.object(ref, "BASELINE_MIN_BOXES", 1):
+        feed_and_read(data, check_kpis)
 
 
 @PROPERTY

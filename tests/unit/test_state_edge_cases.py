@@ -99,7 +99,8 @@ def test_a_repeated_event_returns_false_and_changes_nothing():
 
 def test_a_gate_out_arriving_before_its_discharge_still_counts():
     """Arrival order: gate.out (06), customs.released (03), container.discharged (01); vessel
-    berthed at 00. Event time decides: one visit, gated out at 06, clearance 6 − 0 = 6 h."""
+    arrived at −1, berthed at 00. Event time decides: one visit, gated out at 06, clearance from
+    the arrival 6 − (−1) = 7 h, arrival-to-pickup from the berthing 6 − 0 = 6 h."""
     v = ship(44)
     state = build(call(v, "X1", eta=0, arrived=-1, berthed=0),
                   imp("gate.out", 6, 1402),
@@ -110,9 +111,9 @@ def test_a_gate_out_arriving_before_its_discharge_still_counts():
     assert rec["vessel"] == v
     assert [e["type"] for e in rec["timeline"]] == ["container.discharged", "customs.released", "gate.out"]
     figures = kpis(state, at(12))
-    assert figures["clearance_hours"]["import"] == {
-        "median": pytest.approx(6.0), "p90": pytest.approx(6.0), "n": 1,
-        "baseline": pytest.approx(34.91), "change_pct": pytest.approx((6 - 34.91) / 34.91 * 100)}
+    clearance = figures["clearance_hours"]["import"]
+    assert (clearance["median"], clearance["p90"], clearance["mean"], clearance["n"]) == (
+        pytest.approx(7.0), pytest.approx(7.0), pytest.approx(7.0), 1)
     pickup = figures["arrival_to_pickup_hours"]
     assert (pickup["median"], pickup["n"]) == (pytest.approx(6.0), 1)
     assert figures["containers"]["import"]["gated_out"] == 1
@@ -219,7 +220,7 @@ def test_a_discharge_without_a_voyage_arriving_first_still_counts_for_clearance(
     """Arrival order: container.discharged 01:00 from vessel V without a voyage, then V's call C1
     (arrived −1, berthed 00:00), then gate.out 05:00. "A box event that names a ship without a
     voyage is resolved the same way, at read time, from the time of its lift": C1's span holds
-    01:00, so the box's call is C1 and clearance = 5 − 0 = 5 h (n 1)."""
+    01:00, so the box's call is C1 and clearance = 5 − (−1) = 6 h from C1's arrival (n 1)."""
     v = ship(49)
     state = build(imp("container.discharged", 1, 1603, vessel=v),
                   call(v, "C1", arrived=-1, berthed=0),
@@ -227,7 +228,7 @@ def test_a_discharge_without_a_voyage_arriving_first_still_counts_for_clearance(
     rec = state.container(box(1603))
     assert (rec["vessel"], rec["voyage"], rec["stage"]) == (v, "C1", "gated_out")
     clearance = kpis(state, at(6))["clearance_hours"]["import"]
-    assert (clearance["n"], clearance["median"]) == (1, pytest.approx(5.0))
+    assert (clearance["n"], clearance["median"]) == (1, pytest.approx(6.0))
 
 
 def test_export_events_arriving_before_the_gate_in_that_opens_their_visit():
@@ -280,28 +281,35 @@ def test_every_stage_is_listed_even_when_empty():
 
 
 def test_hours_are_unrounded():
-    """"hours are decimal hours, unrounded": berthed 00:00, gated out 02:20 → 2⅓ h, not 2.33."""
+    """"hours are decimal hours, unrounded": arrived −01:00, gated out 02:20 → 3⅓ h, not 3.33."""
     v = ship(53)
     state = build(call(v, "U1", arrived=-1, berthed=0),
                   imp("container.discharged", 1, 1801, vessel=v, voyage="U1"),
                   imp("gate.out", at(2, 20), 1801))
     clearance = kpis(state, at(3))["clearance_hours"]["import"]
-    assert clearance["median"] == pytest.approx(7 / 3, rel=1e-9, abs=1e-9)
-    assert clearance["p90"] == pytest.approx(7 / 3, rel=1e-9, abs=1e-9)
+    for figure in ("median", "p90", "mean"):
+        assert clearance[figure] == pytest.approx(10 / 3, rel=1e-9, abs=1e-9)
 
 
-def test_import_clearance_leaves_out_boxes_whose_call_never_berthed():
-    """clearance_hours.import: "over import boxes gated out ... whose call berthed". Vessel N
-    arrived at anchor (never berthed); box 1802 discharged from N (a lighter) and gated out → left
-    out; box 1803 from the berthed vessel M (berthed 00:00, out 04:00) → 4 h. n 1."""
-    n, m = ship(54), ship(55)
-    state = build(call(n, "N1", arrived=-5), call(m, "M1", arrived=-1, berthed=0),
+def test_import_clearance_counts_a_call_that_arrived_but_never_berthed_and_leaves_out_one_that_did_neither():
+    """clearance_hours.import: over import boxes gated out "whose call arrived or berthed", from
+    the arrival. Vessel N arrived at anchor at −5 and never berthed; box 1802, discharged from N
+    (a lighter), gated out at 02:00 → 7 h. Box 1803 from vessel M (arrived −1, berthed 00:00, out
+    04:00) → 5 h. Box 1805 from vessel K, only expected (a vessel.eta), gated out 03:00 → left out.
+    clearance n 2, median 6; arrival-to-pickup (from the berthing) only M's box: 4 h, n 1."""
+    n, m, k = ship(54), ship(55), ship(56)
+    state = build(call(n, "N1", arrived=-5), call(m, "M1", arrived=-1, berthed=0), call(k, "K1", eta=-3),
                   imp("container.discharged", -4, 1802, vessel=n, voyage="N1"),
                   imp("gate.out", 2, 1802),
                   imp("container.discharged", 1, 1803, vessel=m, voyage="M1"),
-                  imp("gate.out", 4, 1803))
-    clearance = kpis(state, at(5))["clearance_hours"]["import"]
-    assert (clearance["n"], clearance["median"]) == (1, pytest.approx(4.0))
+                  imp("gate.out", 4, 1803),
+                  imp("container.discharged", 1, 1805, vessel=k, voyage="K1"),
+                  imp("gate.out", 3, 1805))
+    figures = kpis(state, at(5))
+    clearance = figures["clearance_hours"]["import"]
+    assert (clearance["n"], clearance["median"], clearance["mean"]) == (2, pytest.approx(6.0), pytest.approx(6.0))
+    pickup = figures["arrival_to_pickup_hours"]
+    assert (pickup["n"], pickup["median"]) == (1, pytest.approx(4.0))
 
 
 def test_a_held_box_is_late_on_customs_whatever_its_stage():

@@ -137,32 +137,33 @@ def test_customs_hold_keeps_the_box_in_its_stage_waiting_on_customs():
 
 # ---------------------------------------------------------------------------------------------
 # clearance
-def test_clearance_import_median_p90_baseline_change():
-    """Gate-out − berthing over 4 boxes: 2, 3, 5, 11 h (now 12:00, all in the last 24 h).
-    median = (3 + 5) / 2 = 4.0; p90 at position 2.7 = 5 + 0.7 × (11 − 5) = 9.2; n = 4;
-    baseline 34.91 (profile); change_pct = (4 − 34.91) / 34.91 × 100 = −88.5419…"""
+def test_clearance_import_runs_from_the_ships_arrival_with_median_p90_and_mean():
+    """Import clearance as China Customs publishes it: the ship's entry (vessel.arrived) → the
+    box's gate-out. Vessel C arrived at −2 and berthed at 00:00; boxes 301-304 gated out at 2, 3,
+    5, 11 → 4, 5, 7, 13 h (now 12:00, all in the last 24 h).
+    median = (5 + 7) / 2 = 6.0; p90 at position 2.7 = 7 + 0.7 × (13 − 7) = 11.2; mean 29 / 4 =
+    7.25; n = 4. Nothing before the last 24 h: no baseline, no change."""
     state = build(clearance_import_events())
     figures = kpis(state, at(12))["clearance_hours"]["import"]
-    assert figures == {"median": pytest.approx(4.0), "p90": pytest.approx(9.2), "n": 4,
-                       "baseline": pytest.approx(34.91),
-                       "change_pct": pytest.approx((4.0 - 34.91) / 34.91 * 100)}
-    assert figures["change_pct"] == pytest.approx(-88.5419650529934)
+    assert figures == {"median": pytest.approx(6.0), "p90": pytest.approx(11.2), "mean": pytest.approx(7.25),
+                       "n": 4, "baseline": None, "change_pct": None,
+                       "baseline_window": {"from": at(12 - 8 * 24).isoformat(), "to": at(12 - 24).isoformat(),
+                                           "n": 0, "min_n": 30}}
 
 
 def test_arrival_to_pickup_leaves_out_inspected_boxes():
     """Box 308 (inspected, out 8 h after berthing) counts for clearance but not for
-    arrival_to_pickup ("over import boxes with no inspection ordered").
-    clearance: 2, 3, 5, 8, 11 → median 5, p90 at 3.6 = 8 + 0.6 × 3 = 9.8, n 5,
-               change_pct = (5 − 34.91) / 34.91 × 100 = −85.677…
+    arrival_to_pickup ("over import boxes with no inspection ordered"), which runs from the
+    berthing (00:00), not from the arrival (−2).
+    clearance: 4, 5, 7, 10, 13 → median 7, p90 at 3.6 = 10 + 0.6 × 3 = 11.8, mean 39 / 5 = 7.8, n 5
     arrival_to_pickup: 2, 3, 5, 11 → median 4.0, p90 9.2, n 4."""
     state = build(clearance_import_events(with_inspected=True))
     figures = kpis(state, at(12))
     clearance = figures["clearance_hours"]["import"]
-    assert (clearance["median"], clearance["p90"], clearance["n"]) == (
-        pytest.approx(5.0), pytest.approx(9.8), 5)
-    assert clearance["change_pct"] == pytest.approx(-85.67745631624176)
+    assert (clearance["median"], clearance["p90"], clearance["mean"], clearance["n"]) == (
+        pytest.approx(7.0), pytest.approx(11.8), pytest.approx(7.8), 5)
     pickup = figures["arrival_to_pickup_hours"]
-    assert (pickup["median"], pickup["p90"], pickup["n"]) == (pytest.approx(4.0), pytest.approx(9.2), 4)
+    assert pickup == {"median": pytest.approx(4.0), "p90": pytest.approx(9.2), "n": 4}
 
 
 def test_clearance_export_release_minus_gate_in_floored_at_zero():
@@ -171,9 +172,9 @@ def test_clearance_export_release_minus_gate_in_floored_at_zero():
       403 in 04 released 06 → 2               404 in 05 released 09 → 4
       405 released 01 (before its gate-in at 03) → max(0, −2) = 0
       406 released 07, never gated in → left out
-      407 gate.in −20, released −13 (25 h before now) → left out
-    values 0, 0.5, 1, 2, 4 → median 1, p90 at 3.6 = 2 + 0.6 × 2 = 3.2, n 5, baseline 1.78,
-    change_pct = (1 − 1.78) / 1.78 × 100 = −43.82…"""
+      407 gate.in −20, released −13 (25 h before now) → left out (it is the baseline's: 1 box)
+    values 0, 0.5, 1, 2, 4 → median 1, p90 at 3.6 = 2 + 0.6 × 2 = 3.2, mean 7.5 / 5 = 1.5, n 5;
+    the 7 days before hold 1 box (< 30): no baseline."""
     events = []
     for n, gate_in, release in ((401, 2, 2.5), (402, 3, 4), (403, 4, 6), (404, 5, 9), (407, -20, -13)):
         events += [exp("gate.in", gate_in, n), exp("customs.released", release, n)]
@@ -181,18 +182,20 @@ def test_clearance_export_release_minus_gate_in_floored_at_zero():
                exp("customs.released", 7, 406)]
     state = build(events)
     figures = kpis(state, at(12))["clearance_hours"]["export"]
-    assert figures == {"median": pytest.approx(1.0), "p90": pytest.approx(3.2), "n": 5,
-                       "baseline": pytest.approx(1.78),
-                       "change_pct": pytest.approx(-43.82022471910113)}
+    assert figures == {"median": pytest.approx(1.0), "p90": pytest.approx(3.2), "mean": pytest.approx(1.5),
+                       "n": 5, "baseline": None, "change_pct": None,
+                       "baseline_window": {"from": at(12 - 8 * 24).isoformat(), "to": at(12 - 24).isoformat(),
+                                           "n": 1, "min_n": 30}}
 
 
 def test_empty_populations_give_null_figures_and_n_zero():
-    """"an empty population gives null figures and n: 0"; the baseline is still the profile's."""
+    """"an empty population gives null figures and n: 0"; with no history there is no baseline."""
     figures = kpis(PortState(PROFILE), at(12))
-    assert figures["clearance_hours"]["import"] == {
-        "median": None, "p90": None, "n": 0, "baseline": pytest.approx(34.91), "change_pct": None}
-    assert figures["clearance_hours"]["export"] == {
-        "median": None, "p90": None, "n": 0, "baseline": pytest.approx(1.78), "change_pct": None}
+    for direction in ("import", "export"):
+        clearance = figures["clearance_hours"][direction]
+        assert {k: v for k, v in clearance.items() if k != "baseline_window"} == {
+            "median": None, "p90": None, "mean": None, "n": 0, "baseline": None, "change_pct": None}
+        assert clearance["baseline_window"]["n"] == 0
     pickup = figures["arrival_to_pickup_hours"]
     assert (pickup["median"], pickup["p90"], pickup["n"]) == (None, None, 0)
     assert figures["diversion"]["n"] == 0 and figures["diversion"]["share"] is None
@@ -203,9 +206,9 @@ def test_24h_window_is_half_open():
     """(now − 24 h, now] with now = 12:00. Vessel O berthed at −40 (26 Nov 08:00).
       501 gated out at −13 (25 h before now)     → out of the window
       502 gated out at −12 (exactly 24 h before) → out of the window
-      503 gated out at −11 → clearance −11 − (−40) = 29 h
-      504 gated out at 12 (exactly now)          → 12 − (−40) = 52 h
-    clearance: n 2, median (29 + 52) / 2 = 40.5, p90 = 29 + 0.9 × 23 = 49.7.
+      503 gated out at −11 → clearance from its arrival at −41: −11 − (−41) = 30 h
+      504 gated out at 12 (exactly now)          → 12 − (−41) = 53 h
+    clearance: n 2, median (30 + 53) / 2 = 41.5, p90 = 30 + 0.9 × 23 = 50.7.
     containers.import.gated_out counts the visits that ended in the last 24 h: 2."""
     o = ship(5)
     events = call(o, "O1", eta=-40, arrived=-41, berthed=-40, departed=-5)
@@ -215,7 +218,7 @@ def test_24h_window_is_half_open():
     figures = kpis(build(events), at(12))
     clearance = figures["clearance_hours"]["import"]
     assert (clearance["median"], clearance["p90"], clearance["n"]) == (
-        pytest.approx(40.5), pytest.approx(49.7), 2)
+        pytest.approx(41.5), pytest.approx(50.7), 2)
     assert figures["containers"]["import"]["gated_out"] == 2
     assert figures["containers"]["in_port"] == 0
 

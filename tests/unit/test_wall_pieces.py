@@ -111,3 +111,48 @@ def test_fast_view_lists_the_newest_ticker_events_first_in_the_language():
     assert view["ticker"][0]["text"] == "10:02 Gate in APZU4812090"
     assert view["kpis"]["gate_lifts_last_hour.in"] == "0"   # 10:00–10:02 is more than an hour before noon
     assert view["demo"] == "DEMO DATA · typhoon · ×600"
+
+
+def clearance_facts(import_figures: dict, export_figures: dict | None = None) -> dict:
+    """Slow facts of an empty port with the clearance figures given."""
+    state = PortState(load_profile("xiamen"))
+    facts = wallview.slow_facts(state, NOW.timestamp())
+    facts["kpis"]["clearance_hours"] = {"import": import_figures,
+                                        "export": export_figures or facts["kpis"]["clearance_hours"]["export"]}
+    return facts
+
+
+def test_the_clearance_tiles_show_the_mean_and_its_change_against_the_last_7_days_in_each_language():
+    facts = clearance_facts({"median": 20.0, "p90": 40.0, "mean": 25.25, "n": 300, "baseline": 28.0,
+                             "change_pct": (25.25 - 28) / 28 * 100, "baseline_window": {}})
+    view = wallview.slow_view(facts, "en")["kpis"]
+    assert view["clearance_hours.import.mean"] in ("25.2", "25.3")     # the mean, not the median 20
+    assert view["clearance_hours.import.change_pct"] == "-9.8%"
+    assert "clearance_hours.import.median" not in view
+    strip = wall.kpi_strip(view, "en", {})
+    assert "clearance_hours.import.mean" in kpi_paths(strip)
+    assert "vs last 7 days" in str(strip) and "mean" in str(strip)
+    assert "较前7天" in str(wall.kpi_strip(wallview.slow_view(facts, "zh")["kpis"], "zh", {}))
+
+
+def test_without_a_baseline_the_tile_shows_a_dash_and_the_trend_no_baseline_line():
+    facts = clearance_facts({"median": 20.0, "p90": 40.0, "mean": 25.0, "n": 3, "baseline": None,
+                             "change_pct": None, "baseline_window": {}})
+    assert wallview.slow_view(facts, "en")["kpis"]["clearance_hours.import.change_pct"] == "—"
+    figures = wallview.slow_figures(facts, {"import": [(NOW - timedelta(hours=1), 25.0)]})
+    assert not figures["trends"]["import"]["layout"].get("shapes")
+
+
+def test_the_trend_draws_the_baseline_the_tile_compares_with():
+    """The dotted line is the mean of the 7 days before the last 24 h (to 3 significant digits),
+    not a national figure; a new baseline redraws the kept figures."""
+    facts = clearance_facts({"median": 20.0, "p90": 40.0, "mean": 25.0, "n": 300, "baseline": 28.04321,
+                             "change_pct": -10.85, "baseline_window": {}})
+    trends = {"import": [(NOW - timedelta(hours=2), 26.0), (NOW - timedelta(hours=1), 25.0)]}
+    kept = wallview.KeptFigures()
+    first = kept(facts, trends)
+    assert first["trends"]["import"]["layout"]["shapes"][0]["y0"] == 28.0
+    facts["kpis"]["clearance_hours"]["import"]["baseline"] = 28.04999   # the same to 3 digits: kept
+    assert kept(facts, trends) is first
+    facts["kpis"]["clearance_hours"]["import"]["baseline"] = 31.2
+    assert kept(facts, trends)["trends"]["import"]["layout"]["shapes"][0]["y0"] == 31.2
