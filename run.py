@@ -4,7 +4,8 @@
     python run.py publish FILE.jsonl [--speed X] [--redis-url URL] [--port-id ID]
     python run.py simulate --scenario X --days D --seed N [--start ISO-DATE] --max --out FILE.jsonl
     python run.py simulate --scenario diversion-ab --days 1 --report report.json
-    python run.py simulate --scenario X --speed N   (drives the running service's demo)
+    python run.py simulate --scenario h1-before-after --report reconstruction.json [--seeds N] [--workers N]
+    python run.py simulate --scenario X --speed N [--measures a,b]   (drives the running service's demo)
     python run.py stack [--web N] [--ingest N] [--shards N] [--port P] [--no-simulator]   (the whole set)
 
 Without a Redis URL (flag or DP_REDIS_URL) `serve` starts the embedded valkey-server in
@@ -56,22 +57,28 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_simulate(sub) -> argparse.ArgumentParser:
+    from simulator.measures import MEASURE_IDS
     simulate = sub.add_parser("simulate", help="run the port simulator: to a file, an A/B report, or the running demo",
                               description="With --out or --report it runs flat out here (no Redis needed); "
                                           "otherwise it sends the command to the running service's demo.")
     simulate.add_argument("--scenario", help="normal (default), diversion-ab, typhoon, inspection-surge, "
-                          "partner-outage, delayed-vessel (files in simulator/scenarios/)")
+                          "partner-outage, delayed-vessel, h1-before-after (files in simulator/scenarios/)")
     simulate.add_argument("--days", type=float, default=1.0, help="days of port time after the warm-up (default 1)")
     simulate.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     simulate.add_argument("--start", help="ISO date-time the scenario starts at (default: the scenario's own)")
     simulate.add_argument("--max", action="store_true", help="as fast as possible (implied by --out and --report)")
     simulate.add_argument("--out", type=Path, help="write the events to this JSON-lines file")
-    simulate.add_argument("--report", type=Path, help="write the smart-diversion A/B report (JSON) here")
+    simulate.add_argument("--report", type=Path, help="write the report (JSON) here: the smart-diversion A/B, or "
+                          "the before/after reconstruction for a scenario with a [reconstruction] table")
+    simulate.add_argument("--seeds", type=int, help="reconstruction: seeds to average over (default: the scenario's)")
+    simulate.add_argument("--workers", type=int, default=2, help="reconstruction: processes to run in (default 2)")
     simulate.add_argument("--speed", type=float, help="running demo: port time per wall time, 1 to 3600 (×60 default)")
     simulate.add_argument("--pause", action="store_true", help="running demo: pause")
     simulate.add_argument("--resume", action="store_true", help="running demo: resume")
     simulate.add_argument("--jump", type=float, metavar="HOURS", help="running demo: jump forward")
     simulate.add_argument("--reset", action="store_true", help="running demo: stop and clear the demo namespace")
+    simulate.add_argument("--measures", metavar="IDS", help="running demo: start with these measures in force, "
+                          "comma-separated (" + ", ".join(MEASURE_IDS) + "); '' for none")
     simulate.add_argument("--redis-url", help="Redis of the running service (default: the embedded one of DP_DATA_DIR)")
     return simulate
 
@@ -189,10 +196,12 @@ def add_user(args: argparse.Namespace) -> int:
 
 
 def demo_simulator(svc, reset_namespace):
-    """The demo port, publishing through the service's publisher into its (demo) namespace."""
+    """The demo port, publishing through the service's publisher into its (demo) namespace, with
+    the presenters' what-if over the reconstruction report (DP_DEMO_REPORT, or the shipped one)."""
     from simulator.live import LiveSimulator
+    from simulator.whatif import WhatIf
     return LiveSimulator(svc.profile, svc.publisher.publish, reset_namespace=reset_namespace,
-                         boxes_per_day=svc.config.demo_boxes_per_day)
+                         boxes_per_day=svc.config.demo_boxes_per_day, what_if=WhatIf(svc.config.demo_report))
 
 
 def stack(args: argparse.Namespace, config: Config) -> int:

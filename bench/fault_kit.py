@@ -41,7 +41,8 @@ def simulator_feed(days: float = 0.25, seed: int = 3, start: datetime | None = N
                    boxes_per_day: int = 2000) -> list[dict]:
     """A bounded stream of the demo port's events (the simulator, offline, flat out): its two
     days of warm-up before `start`, then `days`."""
-    scenario = replace(with_start(load_scenario("normal"), start), boxes_per_day=boxes_per_day)
+    normal = load_scenario("normal")  # thinned: every ship calls, with fewer boxes
+    scenario = replace(with_start(normal, start), scale=boxes_per_day / normal.boxes_per_day)
     events = run_events(load_profile("xiamen"), scenario, days=days, seed=seed)
     return [event for event in events if event["type"] != "clock.tick"]
 

@@ -49,5 +49,7 @@ def parse_measures(names) -> frozenset[str]:
 
 
 def subset_key(measures) -> str:
-    """The key of a set of measures in a report's what-if table: ids in waterfall order, '+'-joined."""
-    return "+".join(m for m in MEASURE_IDS if m in measures)
+    """The key of a set of measures in a report's what-if table: ids in waterfall order, '+'-joined.
+    (Any iterable: a generator is read once, not consumed by the membership tests.)"""
+    chosen = set(measures)
+    return "+".join(m for m in MEASURE_IDS if m in chosen)

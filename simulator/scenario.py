@@ -42,6 +42,9 @@ class Scenario:
     outages: tuple[Window, ...] = ()
     breakdowns: tuple[Window, ...] = ()
     boxes_per_day: int = 30_000
+    # Every call's boxes, the cranes' pace and the equipment thinned together (the reconstruction
+    # samples the port at 1/20): the ships, their schedule and their stays are the whole port's.
+    scale: float = 1.0
     # The platform's measures in force (simulator/measures.py). Smart diversion is the `flow`:
     # "diversion" from the start, or from `switch_to_diversion_after_hours`.
     measures: frozenset = ALL
@@ -87,7 +90,7 @@ def load_scenario(name: str) -> Scenario:
         return Scenario(name=raw["name"], title=raw["title"], about=raw["about"], flow=flow,
                         start=datetime.fromisoformat(raw["start"]),
                         switch_to_diversion_after_hours=raw.get("switch_to_diversion_after_hours"),
-                        boxes_per_day=int(raw.get("boxes_per_day", 30_000)),
+                        boxes_per_day=int(raw.get("boxes_per_day", 30_000)), scale=float(raw.get("scale", 1.0)),
                         measures=parse_measures(raw.get("measures", sorted(ALL))) - {"smart_diversion"},
                         diversion_everywhere=bool(raw.get("diversion_everywhere", True)),
                         extra={key: raw[key] for key in ("reconstruction",) if key in raw}, **windows)

@@ -21,7 +21,6 @@ from simulator.generate import LOOKAHEAD_DAYS, WARMUP_DAYS, build
 from simulator.model import CRANE_MOVES_PER_HOUR
 from simulator.traffic import plan_traffic
 from tests.unit.test_simulator import (
-    BOXES_PER_DAY,
     DAYS,
     HOUR,
     PROFILE,
@@ -139,7 +138,7 @@ def test_inspection_surge_orders_several_times_more_inspections_inside_its_shift
 
 # ---------------------------------------------------------------------------------------------
 # partner outage: terminal.haitian silent for hours 10–12, then its backlog late and shuffled
-OUTAGE_SEED = 2  # Haitian Terminal is busy in the window (seed 1: 2 events there at this scale)
+OUTAGE_SEED = 2  # Haitian Terminal is busy in the window
 OUTAGE = scaled("partner-outage")
 SILENT = OUTAGE.outages[0]
 
@@ -205,15 +204,16 @@ def test_partner_outage_state_is_the_same_fed_in_emission_order_or_in_time_order
 # ---------------------------------------------------------------------------------------------
 # delayed vessel: the third call of the day works at a fifth of its crane rate for 20 h
 def test_delayed_vessel_third_call_of_the_day_stays_at_berth_far_longer_than_planned():
-    """At 2,000 boxes a day the third call after the start is due on the second day, so this run
-    gets two days to drain (the breakdown is a scenario of one day: only its windows matter).
-    The call is the model's own `calls_of_the_day[...] == 2`; its planned stay is its announced
-    etd − eta (boxes at full crane rate + 3 h)."""
+    """The third call after the start comes within hours; the run gets two days to drain, so that
+    it and the calls around it depart (the breakdown is a scenario of one day: only its windows
+    matter). The call is the model's own `calls_of_the_day[...] == 2`; its planned stay is its
+    announced etd − eta (boxes at the thinned crane rate + 3 h)."""
     scenario = scaled("delayed-vessel")
     breakdown = scenario.breakdowns[0]
     assert (breakdown.call, breakdown.start_hours, breakdown.hours, breakdown.factor) == (2, 2, 20, 0.2)
     events = events_of("delayed-vessel", 1, 2)
-    plan = plan_traffic(PROFILE, seed=1, days=WARMUP_DAYS + DAYS + LOOKAHEAD_DAYS, boxes_per_day=BOXES_PER_DAY)
+    plan = plan_traffic(PROFILE, seed=1, days=WARMUP_DAYS + DAYS + LOOKAHEAD_DAYS,
+                        boxes_per_day=scenario.boxes_per_day, scale=scenario.scale)
     model, _ = build(PROFILE, scenario, days=DAYS, seed=1, sink=lambda event: None)
     third = next(call for call in plan if model.calls_of_the_day.get(call.index) == breakdown.call)
     broken = (third.imo, third.voyage)
@@ -227,7 +227,7 @@ def test_delayed_vessel_third_call_of_the_day_stays_at_berth_far_longer_than_pla
     stay = {call: (departed[call] - berthed[call]) / HOUR for call in departed if call in berthed}
     assert broken in stay, "the third call did not berth and depart within the run"
     assert (berthed[broken] - scenario.start.timestamp()) / HOUR > 0
-    full_rate = len(third.boxes) / (third.cranes * CRANE_MOVES_PER_HOUR) + 3
+    full_rate = len(third.boxes) / (third.cranes * CRANE_MOVES_PER_HOUR * scenario.scale) + 3
     assert abs(planned[broken] - full_rate) < 2 / 3600  # eta and etd are whole seconds
 
     others = [call for call in stay if call != broken]
