@@ -119,6 +119,7 @@ class Config:
     demo_scenario: str = "normal"
     demo_speed: float = 60.0
     demo_boxes_per_day: int = 30_000  # the demo port's traffic (smaller for a small machine)
+    demo_report: Path | None = None  # the reconstruction report /demo shows; None: the shipped one
     users: dict[str, str] = field(default_factory=dict)  # manager name → werkzeug password hash
     read_keys: tuple[str, ...] = ()  # bearer keys that read the API and /metrics
     wall_token: str | None = None  # opens the wall (`/?token=…`) and nothing else
@@ -150,6 +151,7 @@ class Config:
             clock=_choice(env, "DP_CLOCK", ("wall", "event"), cls.clock),
             profile=env.get("DP_PROFILE") or cls.profile,
             demo_boxes_per_day=_int(env, "DP_DEMO_BOXES_PER_DAY", cls.demo_boxes_per_day),
+            demo_report=Path(env["DP_DEMO_REPORT"]) if env.get("DP_DEMO_REPORT") else None,
             users=read_users(env),
             read_keys=parse_keys(env.get("DP_READ_KEYS", "")),
             wall_token=env.get("DP_WALL_TOKEN") or None,

@@ -2,7 +2,8 @@
 
 The simulator itself is handed in by `run.py` (the dashboard never imports the simulator): any
 object with `start(scenario, speed)`, `command(action, **args)`, `status`, `scenarios()` and
-`stop()`. Demo data never mixes with live data: the demo publishes into its own port namespace
+`stop()`, and optionally `what_if` (simulator/whatif.py: `measures()`, `report()` and
+`waterfall(enabled)`, the presenters' what-if over the reconstruction report, all plain data). Demo data never mixes with live data: the demo publishes into its own port namespace
 (`dp:{demo}:…`), and a reset clears that namespace alone, with the state that mirrors it.
 """
 
@@ -76,6 +77,22 @@ class DemoControl:
 
     def scenarios(self) -> list[dict]:
         return self.simulator.scenarios()
+
+    # -- the presenters' what-if (plain data from the simulator's `what_if`, when it has one) ---
+    def measures(self) -> list[dict]:
+        """[{id, title: {zh, en}, source}] in the waterfall's order; [] without a what-if."""
+        what_if = getattr(self.simulator, "what_if", None)
+        return what_if.measures() if what_if else []
+
+    def report(self) -> dict | None:
+        """The before/after reconstruction report, or None while there is none."""
+        what_if = getattr(self.simulator, "what_if", None)
+        return what_if.report() if what_if else None
+
+    def waterfall(self, enabled) -> list[dict] | None:
+        """The waterfall's rows for a set of measure ids (the total last), or None without a report."""
+        what_if = getattr(self.simulator, "what_if", None)
+        return what_if.waterfall(enabled) if what_if else None
 
     def reset_namespace(self) -> None:
         reset_namespace(self.svc)

@@ -14,7 +14,7 @@ from dash import html
 from flask import g
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import reports
+from dashboard import demo_views, reports
 from dashboard.access import may_open
 from dashboard.runtime import current_runtime
 from layouts.container import container_page
@@ -69,6 +69,8 @@ def manager_body(path: str, query: dict, lang: str):
         return feeds_page(reports.feeds_report(svc), lang)
     if path == "/demo":
         return demo_page(lang)
+    if path == "/demo/report":
+        return demo_report_page(lang)
     return message_page(text("not_found", lang), path)
 
 
@@ -86,4 +88,12 @@ def demo_page(lang: str):
     if demo is None:
         return message_page(text("no_demo", lang), "This service runs on live partner data only.")
     scenarios = [{"name": item["name"], "title": item["title"][lang]} for item in demo.scenarios()]
-    return demo_layout(scenarios, demo.status(), lang)
+    status = demo.status()
+    return demo_layout(scenarios, status, lang, whatif=demo_views.panel_for(demo, status, lang))
+
+
+def demo_report_page(lang: str):
+    demo = current_runtime().demo
+    if demo is None:
+        return message_page(text("no_demo", lang), "This service runs on live partner data only.")
+    return demo_views.report_view(demo, lang)

@@ -1,4 +1,5 @@
-"""The presenter's control page, /demo: pick a scenario, set the pace, pause, jump, reset."""
+"""The presenter's control page, /demo: pick a scenario, set the pace, pause, jump, reset; and
+the what-if of the platform's measures below (layouts/demo_whatif.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ def status_lines(status: dict, lang: str = "en") -> list:
         return [html.P(text("demo_not_running", lang))]
     state = "demo_paused" if status["paused"] else "demo_warming_up" if status.get("warming_up") else "demo_running"
     lines = [html.P([html.Strong(status["scenario"]), f" · ×{status['speed']:g} · {text(state, lang)}"]),
+             html.P(text("demo_measures_on", lang, n=len(status.get("measures") or [])),
+                    **{"data-measures": ",".join(status.get("measures") or [])}),
              html.P([text("demo_port_time", lang), html.Code(status.get("port_time") or "—")]),
              html.P(text("demo_published", lang, n=number(status["events_published"], lang)))]
     if status.get("behind_seconds", 0) > 60:
@@ -25,9 +28,10 @@ def status_lines(status: dict, lang: str = "en") -> list:
     return lines
 
 
-def demo_layout(scenarios: list[dict], status: dict, lang: str = "en") -> html.Div:
-    """`scenarios`: [{"name", "title"}]; `status`: the demo's status when the page is served."""
-    return html.Div(className="demo", **{"data-lang": lang}, children=[
+def demo_layout(scenarios: list[dict], status: dict, lang: str = "en", whatif=None) -> html.Div:
+    """`scenarios`: [{"name", "title"}]; `status`: the demo's status when the page is served;
+    `whatif`: the what-if panel (layouts/demo_whatif.py), below the controls."""
+    return html.Div(className="demo" + (" with-whatif" if whatif is not None else ""), **{"data-lang": lang}, children=[
         html.H1(text("demo_title", lang)),
         html.Label(text("demo_scenario", lang), htmlFor=ids.DEMO_SCENARIO),
         dcc.Dropdown(id=ids.DEMO_SCENARIO, clearable=False, value=status.get("scenario") or "normal",
@@ -44,4 +48,5 @@ def demo_layout(scenarios: list[dict], status: dict, lang: str = "en") -> html.D
         ]),
         html.Div(id=ids.DEMO_ERROR, className="warn"),
         html.Div(id=ids.DEMO_STATUS, children=status_lines(status, lang)),
+        *([whatif] if whatif is not None else []),
     ])

@@ -1,8 +1,9 @@
 """The demo at the pace of a meeting: the model runs at ×speed of the wall clock and publishes
 through the feeds publisher into the demo namespace, like a partner would.
 
-Commands (from /demo, the HTTP API or `run.py simulate`): start a scenario, pause, resume, change
-speed, jump forward, reset. The run starts with the port's last two days at full speed (the
+Commands (from /demo, the HTTP API or `run.py simulate`): start a scenario (with the platform's
+measures in force, simulator/measures.py, or the scenario's own), pause, resume, change speed,
+jump forward, reset. The run starts with the port's last two days at full speed (the
 warm-up, on the run's own thread), so the wall is busy within seconds. `clock.tick` events carry port time every wall second.
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from feeds.profile import PortProfile
 from simulator.generate import WARMUP_DAYS, build
+from simulator.measures import parse_measures
 from simulator.model import HOUR
 from simulator.scenario import load_scenario, scenario_names
 
@@ -39,10 +41,11 @@ class DemoStatus:
     started_at: float | None = None
     last_error: str | None = None
     warming_up: bool = False           # running the port's last two days flat out
+    measures: list = field(default_factory=list)  # the measures in force (ids, sorted)
 
 
 ACTIONS = ("start", "pause", "resume", "speed", "jump", "reset", "stop")
-ARGUMENTS = {"start": ("scenario", "speed", "seed"), "speed": ("speed",), "jump": ("hours",),
+ARGUMENTS = {"start": ("scenario", "speed", "seed", "measures"), "speed": ("speed",), "jump": ("hours",),
              "pause": (), "resume": (), "reset": (), "stop": ()}
 MAX_JUMP_HOURS = 48
 
@@ -52,6 +55,11 @@ def _check_argument(name: str, value) -> None:
         if not isinstance(value, str):
             raise ValueError("scenario must be a scenario's name")
         return
+    if name == "measures":
+        if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
+            raise ValueError("measures must be a list of measure ids")
+        parse_measures(value)  # an unknown id: a ValueError naming it
+        return
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{name} must be a number")
     if name == "seed" and (not isinstance(value, int) or not 0 <= value < 2 ** 32):
@@ -60,9 +68,17 @@ def _check_argument(name: str, value) -> None:
         raise ValueError(f"hours must be more than 0 and at most {MAX_JUMP_HOURS}")
 
 
+def in_force(scenario) -> list[str]:
+    """The measures a scenario runs with, sorted; smart diversion when its flow is (or turns) diversion."""
+    diversion = scenario.flow == "diversion" or scenario.switch_to_diversion_after_hours is not None
+    return sorted(scenario.measures | ({"smart_diversion"} if diversion else set()))
+
+
 class LiveSimulator:
-    def __init__(self, profile: PortProfile, publish, *, reset_namespace=None, boxes_per_day: int | None = None):
+    def __init__(self, profile: PortProfile, publish, *, reset_namespace=None, boxes_per_day: int | None = None,
+                 what_if=None):
         self.profile = profile
+        self.what_if = what_if                  # simulator.whatif.WhatIf: the measures and the report, for /demo
         self.boxes_per_day = boxes_per_day      # the scenario's own when None
         self.publish = publish                  # list of events → stream ids (a Publisher.publish)
         self.reset_namespace = reset_namespace  # clears the demo namespace and the state
@@ -75,6 +91,7 @@ class LiveSimulator:
         self._anchor = (0.0, 0.0)               # (model seconds, wall seconds) at the last change
         self._ticks = 0
         self._scenarios: list[dict] | None = None
+        self._measures = None                   # the measures the run was started with (None: the scenario's)
 
     def scenarios(self) -> list[dict]:
         """[{name, title: {zh, en}}] of every scenario file (read once)."""
@@ -98,16 +115,21 @@ class LiveSimulator:
         handlers[action](**args)
         return self.status
 
-    def start(self, scenario: str = "normal", speed: float | None = None, seed: int = 1) -> None:
+    def start(self, scenario: str = "normal", speed: float | None = None, seed: int = 1, measures=None) -> None:
+        """`measures`: the ids in force (simulator/measures.py); None keeps the scenario's own."""
         chosen = load_scenario(str(scenario))  # fails before anything is stopped when the name is wrong
-        if self.boxes_per_day:
-            chosen = replace(chosen, boxes_per_day=self.boxes_per_day)
+        if measures is not None:
+            chosen = chosen.with_measures(measures)
+        if self.boxes_per_day:  # thinner traffic: every ship still calls, with fewer boxes
+            chosen = replace(chosen, scale=chosen.scale * self.boxes_per_day / chosen.boxes_per_day)
         self.stop()
         if self.reset_namespace:
             self.reset_namespace()
         with self._lock:
+            self._measures = measures  # the next run (the same scenario after five days) keeps them
             self.status = DemoStatus(scenario=chosen.name, speed=self._checked(speed or self.status.speed),
-                                     running=True, seed=seed, started_at=time.time(), warming_up=True)
+                                     running=True, seed=seed, started_at=time.time(), warming_up=True,
+                                     measures=in_force(chosen))
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, args=(chosen,), name="demo-simulator", daemon=True)
         self._thread.start()
@@ -184,7 +206,8 @@ class LiveSimulator:
                 with self._lock:
                     if self._model.env.now >= (WARMUP_DAYS + LIVE_DAYS) * 24 * HOUR:
                         threading.Thread(target=self.start, kwargs={"scenario": self.status.scenario,
-                                                                    "seed": self.status.seed + 1}).start()
+                                                                    "seed": self.status.seed + 1,
+                                                                    "measures": self._measures}).start()
                         return
                     self._run_until(self._target(), budget=STEP_SECONDS * 2)
                     if time.monotonic() - last_tick >= 1.0 and not self.status.paused:

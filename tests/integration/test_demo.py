@@ -104,3 +104,37 @@ def test_reset_clears_the_demo_namespace_alone_and_the_state(tmp_path, start_ser
         chunks = b"".join(live.client.get(f"dp:{{demo}}:snapshot:{snapshot[b'generation'].decode()}:{i}")
                           for i in range(int(snapshot[b"chunks"])))
         assert PortState.from_snapshot(chunks).applied == 0, "a snapshot of the old demo survived the reset"
+
+
+WHATIF_ENV = {**DEMO_ENV, "DP_DEMO_REPORT": str(ROOT / "tests" / "data" / "whatif-report.json")}
+
+
+def test_start_with_measures_and_a_wrong_measure_is_a_400_naming_it(tmp_path, start_service):
+    service = start_service(tmp_path, args=(), extra_env=WHATIF_ENV)
+    assert status(service)["measures"] == sorted(["early_declaration", "paperless_declaration", "boarding_appointment",
+                                                  "appointment_free_inspection", "smart_diversion"])  # normal's own
+    answer = command(service, action="start", scenario="typhoon", speed=600,
+                     measures=["smart_diversion", "appointment_free_inspection"])
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["measures"] == ["appointment_free_inspection", "smart_diversion"]
+    wait_for(lambda: status(service)["events_published"] > 0, timeout=60, what="the run with two measures to publish")
+    refused = command(service, action="start", scenario="normal", measures=["smart_diversion", "teleport"])
+    assert refused.status_code == 400 and "teleport" in refused.json()["message"]
+    assert command(service, action="start", measures="smart_diversion").status_code == 400  # a list, not a string
+    now = status(service)  # the run goes on as it was
+    assert (now["scenario"], now["speed"], now["running"]) == ("typhoon", 600, True)
+    assert now["measures"] == ["appointment_free_inspection", "smart_diversion"]
+    assert service.health()["demo"]["measures"] == now["measures"]
+
+
+def test_shell_measures_drive_the_running_demo_and_a_wrong_one_is_named(tmp_path, start_service):
+    wrong = subprocess.run([sys.executable, "run.py", "simulate", "--measures", "early_declaration,teleport"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert wrong.returncode == 2 and "teleport" in wrong.stderr
+    service = start_service(tmp_path, args=(), extra_env=WHATIF_ENV)
+    result = subprocess.run([sys.executable, "run.py", "simulate", "--scenario", "normal", "--measures",
+                             "early_declaration,boarding_appointment"],
+                            cwd=ROOT, env={**service.env}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: status(service)["measures"] == ["boarding_appointment", "early_declaration"],
+             timeout=30, what="the demo to restart with two measures")
