@@ -3,8 +3,11 @@ and the wall's updates with a port in motion.
 
     python -m bench.state [--boxes N] [--rounds R] [--cold-events N] [--only rates|memory|cold|wall]
 
-Data: `bench.portgen` traffic (about 7 events per box). Each figure is the median of R rounds
-where it is cheap to repeat; memory and cold start run once. Prints one JSON line per figure.
+Data: the simulator's traffic (`bench.traffic.port_traffic`: the `normal` scenario flat out, cut
+at its N-th box, so the latest boxes are mid-way through their stages), generated once and used
+by every part. Each figure is the median of R rounds where it is cheap to repeat; memory and cold
+start run once. Prints one JSON line per figure (the first: the traffic and how long it took to
+make).
 """
 
 from __future__ import annotations
@@ -22,14 +25,13 @@ from pathlib import Path
 import orjson
 import redis
 
-from bench.portgen import generate
+from bench.traffic import port_traffic, traffic_line
 from dashboard import wallview
 from dashboard.app import create_app, service_of
 from dashboard.config import Config
 from dashboard.memory import settle
 from dashboard.state.delays import late_boxes
 from dashboard.state.port import PortState
-from dashboard.state.timeline import event_time
 from feeds.embedded import EmbeddedRedis
 from feeds.events import validate_event
 from feeds.keys import PortKeys
@@ -104,16 +106,11 @@ def api_latency(state: PortState, rounds: int) -> dict:
     return timings
 
 
-def port_in_motion(boxes: int) -> tuple[PortState, float]:
-    """A state of at least `boxes` box visits, many of them still in port: `portgen` traffic for a
-    fifth more boxes, cut six days before its end (so the latest boxes are mid-way through their
-    stages), plus the call of 5,000 boxes. → (state, now: its latest event time)."""
-    events = generate(boxes * 6 // 5, seed=1)
-    cut = event_time(events[-1]["time"]) - 6 * 86400
-    events = [e for e in events if event_time(e["time"]) <= cut]
-    events += big_call_events(5000, events[len(events) // 2]["time"])
+def port_in_motion(events: list[dict]) -> tuple[PortState, float]:
+    """The state of `events` (the traffic: it ends mid-way, so many boxes are still in port) plus
+    the call of 5,000 boxes. → (state, now: its latest event time)."""
     state = PortState(PROFILE)
-    for event in events:
+    for event in events + big_call_events(5000, events[len(events) // 2]["time"]):
         state.apply(event, arrival=0.0)
     settle()  # as the service does after loading and after each snapshot
     return state, state.latest_t
@@ -139,8 +136,8 @@ def wall_updates(state: PortState, now: float, rounds: int) -> dict:
     return {name: round(statistics.median(values), 2) for name, values in timings.items()}
 
 
-def wall_part(boxes: int, rounds: int) -> None:
-    state, now = port_in_motion(boxes)
+def wall_part(events: list[dict], rounds: int) -> None:
+    state, now = port_in_motion(events)
     visits = sum(len(v) for v in state.boxes.values())
     in_port = sum(len(index) for index in state.stages.values())
     figures = wall_updates(state, now, rounds * 7)
@@ -178,7 +175,9 @@ def main() -> None:
     parser.add_argument("--cold-events", type=int, default=1_000_000)
     parser.add_argument("--only", choices=("rates", "memory", "cold", "wall"), help="run one part")
     args = parser.parse_args()
-    events = generate(args.boxes, seed=1)
+    started = time.perf_counter()
+    events = port_traffic(args.boxes, seed=1)
+    print(json.dumps(traffic_line(events, args.boxes, time.perf_counter() - started)), flush=True)
     if args.only in (None, "rates"):
         rates_part(events, args.rounds)
     if args.only in (None, "memory"):
@@ -190,7 +189,7 @@ def main() -> None:
                           "boxes_in_state": tracked}))
         del state
     if args.only in (None, "wall"):
-        wall_part(args.boxes, args.rounds)
+        wall_part(events, args.rounds)
     if args.only in (None, "cold"):
         with tempfile.TemporaryDirectory() as tmp:
             figures = cold_start(events[:args.cold_events], Path(tmp))

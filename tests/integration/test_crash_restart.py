@@ -11,7 +11,7 @@ import orjson
 import redis
 import requests
 
-from bench.portgen import generate
+from bench.fault_kit import simulator_feed
 from dashboard.state.port import PortState
 from feeds.events import validate_event
 from feeds.keys import PortKeys
@@ -36,7 +36,11 @@ def comparable(kpis: dict) -> dict:
 
 def test_kill_9_at_random_moments_then_restart_gives_the_state_of_the_whole_log(
         redis_url, port_id, tmp_path, start_service):
-    events = generate(1200, seed=7)
+    # The simulator's warm-up (two days) at 2,000 boxes a day, about 30,000 events: ships berthed
+    # and gone, boxes discharged, loaded, inspected and trucked out, others still on their way.
+    events = simulator_feed(days=0, seed=7, boxes_per_day=2000)
+    kinds = {e["type"] for e in events}
+    assert {"vessel.berthed", "container.discharged", "container.loaded", "gate.out"} <= kinds, kinds
     client = redis.Redis.from_url(redis_url)
     publisher = Publisher(client, port_id)
     env = {"DP_CLOCK": "event", "DP_SNAPSHOT_SECONDS": "1"}
