@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from simulator import customs, draws
 from simulator.emitter import CUSTOMS
-from simulator.imports import MINUTE, P_TRUCK, yard_move
+from simulator.imports import INTERNAL_TRIP_MINUTES, MINUTE, P_TRUCK, yard_move
 
 HOUR = 3600.0
 DECLARED_BEFORE_HOURS = (1.0, 48.0)      # an advance declaration, before the gate-in
@@ -73,7 +73,7 @@ def at_the_gate(model, box, call, selected: bool, site: int):
         return
     customs.order(model, box, site)
     ordered = env.now
-    yield env.timeout(draws.uniform(box.key, P_SITE_TRIP, 10, 25) * MINUTE)  # the truck drives on to the site
+    yield env.timeout(draws.uniform(box.key, P_SITE_TRIP, *INTERNAL_TRIP_MINUTES) * MINUTE)  # the truck drives on to the site
     yield from customs.inspect(model, box, site, ordered)
     yield from yard_move(model, box, call.terminal, "yard", trip=True, origin="inspection")
 

@@ -68,12 +68,6 @@ def _check_argument(name: str, value) -> None:
         raise ValueError(f"hours must be more than 0 and at most {MAX_JUMP_HOURS}")
 
 
-def in_force(scenario) -> list[str]:
-    """The measures a scenario runs with, sorted; smart diversion when its flow is (or turns) diversion."""
-    diversion = scenario.flow == "diversion" or scenario.switch_to_diversion_after_hours is not None
-    return sorted(scenario.measures | ({"smart_diversion"} if diversion else set()))
-
-
 class LiveSimulator:
     def __init__(self, profile: PortProfile, publish, *, reset_namespace=None, boxes_per_day: int | None = None,
                  what_if=None):
@@ -129,7 +123,7 @@ class LiveSimulator:
             self._measures = measures  # the next run (the same scenario after five days) keeps them
             self.status = DemoStatus(scenario=chosen.name, speed=self._checked(speed or self.status.speed),
                                      running=True, seed=seed, started_at=time.time(), warming_up=True,
-                                     measures=in_force(chosen))
+                                     measures=chosen.measures_in_force())
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, args=(chosen,), name="demo-simulator", daemon=True)
         self._thread.start()

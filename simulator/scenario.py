@@ -67,6 +67,11 @@ class Scenario:
         switch = self.switch_to_diversion_after_hours
         return "diversion" if switch is not None and hours >= switch else self.flow
 
+    def measures_in_force(self) -> list[str]:
+        """Every measure the run has, sorted; smart diversion when the flow is (or turns) diversion."""
+        diversion = self.flow == "diversion" or self.switch_to_diversion_after_hours is not None
+        return sorted(self.measures | ({"smart_diversion"} if diversion else set()))
+
     def has(self, measure: str) -> bool:
         """Is this measure (other than smart diversion, which is the flow) in force?"""
         return measure in self.measures

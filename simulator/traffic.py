@@ -55,7 +55,6 @@ class Declaration:
     number: str
     key: int                          # its own random stream
     aeo: bool
-    boxes: int = 0
 
     def early(self, direction: str, drive: bool) -> bool:
         """Lodged in advance: one draw, a higher threshold with the advance-declaration drive."""
@@ -84,9 +83,6 @@ class BoxPlan:
         """Its ISO 6346 number, made when first needed: most planned boxes of the look-ahead never
         reach the port during a run."""
         return box_number(self.serial)
-
-    def early(self, drive: bool) -> bool:
-        return self.declaration.early(self.direction, drive)
 
     @property
     def ship_side(self) -> bool:
@@ -165,7 +161,7 @@ def _fill(call: CallPlan, rng: random.Random, seed: int, serial: int, moves: int
         direction = "import" if rng.random() < IMPORT_SHARE else "export"
         size = min(left, rng.randint(*BOXES_PER_DECLARATION))
         declaration = Declaration(number=f"{530_000_000_000_000_000 + serial:018d}",
-                                  key=draws.stream_key(seed, 2, serial), aeo=rng.random() < AEO_SHARE, boxes=size)
+                                  key=draws.stream_key(seed, 2, serial), aeo=rng.random() < AEO_SHARE)
         for _ in range(size):
             call.boxes.append(BoxPlan(serial, direction, draws.stream_key(seed, 1, serial), declaration))
             serial += 1
