@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from feeds.events import RETRACTED
+from feeds.events import RETRACTED, is_organisation
 
 CLASSIFIERS = {"ACT": "actual", "EST": "estimated", "PLN": "planned"}
 EVENT_TYPES = ("TRANSPORT", "EQUIPMENT", "SHIPMENT")
@@ -26,6 +26,8 @@ EQUIPMENT = {
 }
 # equipment codes that move no box through our stages: kept and counted as document events
 EQUIPMENT_AS_DOCUMENT = frozenset({"STUF", "STRP", "PICK", "DROP", "RMVD", "RSEA", "RSTU"})
+# publisherRole → the v1 party role; VSL, ATH and PLT (vessel, port authority, pilot) have none
+PUBLISHER_ROLES = {"CA": "carrier", "AG": "agent", "TR": "terminal"}
 VESSEL_MODES = ("VESSEL",)
 OTHER_MODES = ("RAIL", "TRUCK", "BARGE")
 
@@ -106,7 +108,34 @@ def from_dcsa(raw: Any, source: str) -> tuple[dict | None, list[dict]]:
              "source": source, "origin": "dcsa"}
     mapper = {"TRANSPORT": _transport, "EQUIPMENT": _equipment, "SHIPMENT": _shipment}[kind]
     problems = mapper(flat, event)
-    return (None, problems) if problems else (event, [])
+    if problems:
+        return None, problems
+    _publisher(flat, event)
+    return event, []
+
+
+def _publisher(flat: dict, event: dict) -> None:
+    """`publisher` with a `publisherRole` we have → `parties[role]`. One we cannot name as an
+    organisation id is left out, never a reason to refuse: the sender is a party anyway."""
+    role = PUBLISHER_ROLES.get(_code(flat, "publisherRole"))
+    publisher = flat.get("publisher")
+    if role is None or not isinstance(publisher, dict):
+        return
+    organisation = _organisation(publisher)
+    if organisation is not None:
+        event["parties"] = {role: organisation}
+
+
+def _organisation(party: dict) -> str | None:
+    """The first of its identifying codes (`partyCode`), else its `partyName`, that lower-cased is
+    an organisation id."""
+    codes = party.get("identifyingCodes")
+    candidates = [code.get("partyCode") for code in codes if isinstance(code, dict)] if isinstance(codes, list) else []
+    candidates.append(party.get("partyName"))
+    for candidate in candidates:
+        if isinstance(candidate, str) and is_organisation(candidate.lower()):
+            return candidate.lower()
+    return None
 
 
 def _infer_type(flat: dict) -> str | None:

@@ -32,13 +32,19 @@ EVENT_TYPES = BOX_TYPES | VESSEL_TYPES | SERVICE_TYPES | {
 CLASSIFIERS = ("actual", "estimated", "planned")
 DIRECTIONS = ("import", "export")
 FIELDS = frozenset({"id", "type", "time", "classifier", "source", "container", "vessel",
-                    "voyage", "direction", "data", "origin"})
+                    "voyage", "direction", "data", "origin", "parties"})
 ORIGINS = ("dcsa",)  # `origin`: the standard an event was mapped from (feeds/dcsa.py)
 MAX_ID_LENGTH = 128
 MAX_AHEAD = timedelta(days=1)
 
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)")
 _SOURCE = re.compile(r"[a-z0-9][a-z0-9_.\-]{0,63}")
+# `parties`: {role: organisation id}, the organisations a box or call is for (docs/events.md)
+PARTY_ROLES = ("trucking", "broker", "consignee", "shipper", "forwarder", "agent", "carrier", "terminal",
+               "customs")
+MAX_PARTIES = 16
+# the source's syntax: a partner (`trucking.x`) is an organisation id too
+_ORGANISATION = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 # Known `data` values that have a closed vocabulary: a wrong one is an error, a missing one is not.
 DATA_CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
@@ -161,6 +167,31 @@ def _check_number(event: dict, name: str, required: bool, check, errors: list) -
         event[name] = canonical
 
 
+def is_organisation(value: Any) -> bool:
+    """An organisation id: lower case, `[a-z0-9][a-z0-9._-]{0,63}` (a partner's source is one)."""
+    return isinstance(value, str) and _ORGANISATION.fullmatch(value) is not None
+
+
+def _check_parties(event: dict, errors: list) -> None:
+    """Each bad entry is its own reason, so that a partner fixes them all in one go."""
+    parties = event.get("parties")
+    if parties is None:
+        return
+    if not isinstance(parties, dict):
+        errors.append(problem("parties", "must be an object {role: organisation id}"))
+        return
+    if len(parties) > MAX_PARTIES:  # one reason, not one per entry of an arbitrarily big object
+        errors.append(problem("parties", f"more than {MAX_PARTIES} entries"))
+        return
+    for role, organisation in parties.items():
+        field = f"parties.{str(role)[:64]}"
+        if role not in PARTY_ROLES:
+            errors.append(problem(field, "unknown role; known: " + ", ".join(PARTY_ROLES)))
+        elif not is_organisation(organisation):
+            errors.append(problem(field, "must be an organisation id (lower case letters, digits, '.', '_', '-';"
+                                         " a letter or digit first; at most 64 characters)"))
+
+
 def _check_identity(event: dict, kind: Any, errors: list) -> None:
     kind = kind if isinstance(kind, str) else None
     needs_box = kind in BOX_TYPES
@@ -206,6 +237,8 @@ def _check_retraction(event: dict, errors: list) -> None:
     for name in RETRACTION_FIELDS:
         if event.get(name) is not None:
             errors.append(problem(name, "a retraction names only the event it takes back (data.retracted_id)"))
+    if event.get("parties"):  # the taken-back event's parties are its own; {} says nothing
+        errors.append(problem("parties", "a retraction names only the event it takes back (data.retracted_id)"))
     if event.get("classifier", "actual") != "actual":
         errors.append(problem("classifier", "a retraction is actual (or left out)"))
     data = event.get("data")
@@ -235,6 +268,7 @@ def validate_event(raw: Any, *, now: datetime | None = None,
         _check_retraction(event, errors)
     else:
         _check_identity(event, kind, errors)
+        _check_parties(event, errors)
         _check_data(event, kind, errors)
     if errors:
         return None, errors

@@ -19,6 +19,7 @@ from dashboard.state import views
 from dashboard.state.boxes import DONE, BoxVisit, inspection_site
 from dashboard.state.calls import ShipNames, VesselCall, call_span
 from dashboard.state.feed_health import FeedHealth
+from dashboard.state.parties import PartyIndex
 from dashboard.state.retractions import Retractions, Ship, event_key, loose
 from dashboard.state.stages import DischargeIndex, StageIndex
 from dashboard.state.timeline import ID, SOURCE, T, event_time, make_entry
@@ -34,7 +35,7 @@ COUNTED = ("gate.in", "gate.out", "customs.inspection_ordered", "inspection.comp
 
 
 class PortState:
-    SNAPSHOT_VERSION = 6  # 6: the import window counts its boxes' ships (windows.KeyedWindow tags)
+    SNAPSHOT_VERSION = 7  # 7: entries carry their parties (timeline.PARTIES), and the party index
 
     def __init__(self, profile: PortProfile):
         self.profile = profile
@@ -52,6 +53,8 @@ class PortState:
         self.voyageless: dict[str, list[tuple]] = defaultdict(list)  # IMO → vessel events without voyage
         self.declarations: dict[str, str] = {}  # customs declaration → the container it covers
         self.ship_names = ShipNames()  # IMO → the latest name any event gave the ship
+        # organisation → its boxes and calls (dashboard/state/parties.py); reads calls_by_imo
+        self.party_index = PartyIndex(self.calls_by_imo)
         # the boxes in each stage still in port (finished visits are in visit_ends): read models
         self.stages: dict[tuple[str, str], StageIndex] = {
             (direction, stage): DischargeIndex() if stage == "awaiting_discharge" else StageIndex()
@@ -146,8 +149,11 @@ class PortState:
         voyage = event.get("voyage")
         if voyage is None:
             self.voyageless[imo].append(entry)
+            self.party_index.note_call(entry, (imo, None))  # any call of the ship: _rehome decides
         else:
-            self._call(imo, voyage).add(entry)
+            call = self._call(imo, voyage)
+            call.add(entry)
+            self.party_index.note_call(entry, call.key)
         if self.voyageless.get(imo):
             self._rehome(imo)
 
@@ -193,7 +199,9 @@ class PortState:
         if isinstance(declaration, str):
             self.declarations[declaration] = number
         visits = self.boxes.setdefault(number, [])
-        self._place(visits, number, make_entry(event, t, call))
+        entry = make_entry(event, t, call)
+        self._place(visits, number, entry)
+        self.party_index.note_box(entry, visits[0].number)
         return visits[0].number
 
     def _place(self, visits: list[BoxVisit], number: str, entry: tuple) -> None:

@@ -1,9 +1,11 @@
 """Compact timeline entries and the time helpers the state shares.
 
-An entry is a tuple `(t, type, source, id, classifier, data, direction, call)`: `t` epoch seconds,
-the strings interned (types, sources and classifiers repeat millions of times), `data` the
-event's details as compact JSON bytes or None, `call` the vessel call the event names (or None). Tuples sort by time, then type, source and id: one fixed order, so
-any arrival order of the same events gives the same timeline.
+An entry is a tuple `(t, type, source, id, classifier, data, direction, call, parties)`: `t` epoch
+seconds, the strings interned (types, sources and classifiers repeat millions of times), `data`
+the event's details as compact JSON bytes or None, `call` the vessel call the event names (or
+None), `parties` the distinct organisation ids its `parties` names, sorted and interned (or None
+when it names none; dashboard/state/parties.py reads them). Tuples sort by time, then type,
+source and id: one fixed order, so any arrival order of the same events gives the same timeline.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from datetime import datetime, timezone, tzinfo
 
 import orjson
 
-T, TYPE, SOURCE, ID, CLASSIFIER, DATA, DIRECTION, CALL = range(8)
+T, TYPE, SOURCE, ID, CLASSIFIER, DATA, DIRECTION, CALL, PARTIES = range(9)
+# One tuple object per distinct set of parties, so that a box's many events share one: bounded,
+# because the combinations are the partners' to choose (past the bound, each entry keeps its own)
+_SHARED_PARTIES: dict[tuple, tuple] = {}
+MAX_SHARED_PARTIES = 100_000
 
 
 def event_time(text: str) -> float:
@@ -25,7 +31,20 @@ def make_entry(event: dict, t: float, call=None) -> tuple:
     direction = event.get("direction")
     return (t, sys.intern(event["type"]), sys.intern(event["source"]), event["id"],
             sys.intern(event.get("classifier", "actual")), _compact_json(data) if data else None,
-            sys.intern(direction) if direction else None, call)
+            sys.intern(direction) if direction else None, call, _parties(event.get("parties")))
+
+
+def _parties(named: dict | None) -> tuple[str, ...] | None:
+    if not named:
+        return None
+    ids = tuple(sorted(set(named.values())))
+    shared = _SHARED_PARTIES.get(ids)
+    if shared is not None:
+        return shared  # its strings interned when it was first kept
+    ids = tuple(sys.intern(organisation) for organisation in ids)
+    if len(_SHARED_PARTIES) < MAX_SHARED_PARTIES:
+        _SHARED_PARTIES[ids] = ids
+    return ids
 
 
 def _compact_json(data: dict) -> bytes:

@@ -67,6 +67,21 @@ def test_the_state_knows_what_the_reference_events_say(app, client):
     assert by_type["document.event"] == 15  # 13 shipment events and 2 rail arrivals and departures
 
 
+def test_a_publisher_with_a_role_of_ours_becomes_a_party_of_the_box_and_an_unnamed_one_is_no_reason_to_refuse(app, client):
+    events = [{"eventID": f"pub-{n}", "eventType": "EQUIPMENT", "eventClassifierCode": "ACT",
+               "eventDateTime": "2026-11-27T02:00:00Z", "equipmentEventTypeCode": "GTIN",
+               "equipmentReference": reference, "publisherRole": "TR", "publisher": publisher}
+              for n, (reference, publisher) in enumerate([
+                  ("APZU4812090", {"identifyingCodes": [{"partyCode": "HAITIAN"}]}),
+                  ("MSCU1234566", {"partyName": "Xiamen Haitian Terminal"})])]
+    answer = post(client, events)
+    assert answer.status_code == 202 and answer.json["accepted"] == 2 and answer.json["rejected"] == []
+    applied(app, 2)
+    svc = service_of(app)
+    with svc.store.lock:
+        assert svc.store.state.party_index.boxes_for(frozenset({"haitian"})) == {"APZU4812090"}
+
+
 def test_the_same_event_id_twice_counts_once(app, client):
     first = post(client, reference_events())
     again = post(client, [flat(e) for e in reference_events()])

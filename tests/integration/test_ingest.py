@@ -53,6 +53,20 @@ def test_batch_with_bad_events_stores_the_good_ones_and_reports_each_bad_one(app
     wait_for(lambda: applied(client) == 2, what="the two good events to be applied")
 
 
+def test_bad_parties_reject_only_their_event_each_entry_with_its_reason_and_the_good_ones_name_theirs(app, client):
+    named = gate_event(1, parties={"shipper": "acme", "trucking": "trucking.x"})
+    bad = gate_event(2, id="bad-parties", parties={"driver": "acme", "shipper": "ACME"})
+    response = post(client, [named, bad, gate_event(3)])
+    assert response.status_code == 202
+    body = response.json
+    assert body["accepted"] == 2 and [r["index"] for r in body["rejected"]] == [1]
+    assert [e["field"] for e in body["rejected"][0]["errors"]] == ["parties.driver", "parties.shipper"]
+    wait_for(lambda: applied(client) == 2, what="the two good events to be applied")
+    svc = service_of(app)
+    with svc.store.lock:
+        assert svc.store.state.party_index.boxes_for(frozenset({"acme"})) == {named["container"]}
+
+
 def test_rejected_events_go_to_the_dead_letter_log_with_reasons_and_raw_input(app, client):
     post(client, [gate_event(1, id="bad", direction="sideways")])
     letters = service_of(app).publisher.dead_letters()

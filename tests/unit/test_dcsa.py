@@ -133,3 +133,49 @@ def test_a_v1_event_must_still_carry_its_direction_unless_it_came_from_dcsa():
     assert validate_event({k: v for k, v in event.items() if k != "origin"})[1] == [
         {"field": "direction", "problem": "required"}]
     assert validate_event({**event, "origin": "edifact"})[1][0]["field"] == "origin"
+
+
+# -- publisher → parties -------------------------------------------------------------------------
+def published(raw: dict, role, publisher) -> dict:
+    return {**raw, "publisherRole": role, "publisher": publisher}
+
+
+@pytest.mark.parametrize("role, party", [("CA", "carrier"), ("AG", "agent"), ("TR", "terminal")])
+def test_publisher_with_a_role_of_ours_becomes_that_party_by_its_code_lower_cased(role, party):
+    publisher = {"partyName": "A.P. Moller - Maersk", "identifyingCodes": [
+        {"codeListResponsibleAgencyCode": "SMDG", "partyCode": "MSK"}]}
+    event = mapped(published(transport("ARRI"), role, publisher))
+    assert event["parties"] == {party: "msk"}
+
+
+def test_publisher_on_an_equipment_event_names_the_boxs_party_too():
+    event = mapped(published(equipment("DISC"), "TR", {"identifyingCodes": [{"partyCode": "HAITIAN.T"}]}))
+    assert event["parties"] == {"terminal": "haitian.t"}
+
+
+def test_publisher_without_a_usable_code_is_named_by_its_party_name():
+    publisher = {"partyName": "Xiamen-Haitian", "identifyingCodes": [{"partyCode": "HAI TIAN/01"}, "odd"]}
+    assert mapped(published(equipment("GTIN"), "TR", publisher))["parties"] == {"terminal": "xiamen-haitian"}
+
+
+@pytest.mark.parametrize("role, publisher", [
+    pytest.param("VSL", {"partyName": "emma"}, id="vessel-role-not-mapped"),
+    pytest.param("ATH", {"partyName": "mpa"}, id="authority-role-not-mapped"),
+    pytest.param("PLT", {"partyName": "pilots"}, id="pilot-role-not-mapped"),
+    pytest.param("XX", {"partyName": "acme"}, id="unknown-role"),
+    pytest.param(None, {"partyName": "acme"}, id="no-role"),
+    pytest.param("CA", {"partyName": "A.P. Moller - Maersk"}, id="name-not-an-id"),
+    pytest.param("CA", {"identifyingCodes": [{"partyCode": "M" * 70}]}, id="code-too-long"),
+    pytest.param("CA", "MSK", id="publisher-not-an-object"),
+    pytest.param("CA", {"identifyingCodes": "MSK"}, id="codes-not-a-list"),
+])
+def test_publisher_that_cannot_be_named_is_left_out_and_the_event_is_kept(role, publisher):
+    event = mapped(published(transport("DEPA"), role, publisher))
+    assert "parties" not in event and event["type"] == "vessel.departed" and event["source"] == "carrier.maersk"
+
+
+def test_publisher_in_the_envelopes_payload_is_mapped():
+    flat = published(equipment("LOAD"), "CA", {"identifyingCodes": [{"partyCode": "MSK"}]})
+    envelope = {"metadata": {"eventID": flat["eventID"], "eventType": "EQUIPMENT"},
+                "payload": {k: v for k, v in flat.items() if k not in ("eventID", "eventType")}}
+    assert mapped(envelope)["parties"] == {"carrier": "msk"}
