@@ -7,6 +7,8 @@
     python run.py simulate --scenario h1-before-after --report reconstruction.json [--seeds N] [--workers N]
     python run.py simulate --scenario X --speed N [--measures a,b]   (drives the running service's demo)
     python run.py stack [--web N] [--ingest N] [--shards N] [--port P] [--no-simulator]   (the whole set)
+    python run.py add-org ID --name NAME --kind KIND [--source SRC ...] | remove-org ID | list-orgs
+    python run.py add-user NAME [--org ID] | remove-user NAME | add-key --org ID   (docs/organisations.md)
 
 Without a Redis URL (flag or DP_REDIS_URL) `serve` starts the embedded valkey-server in
 DP_DATA_DIR and stops it again on Ctrl-C or SIGTERM; `publish` finds that server through the URL
@@ -20,15 +22,16 @@ import signal
 import sys
 from pathlib import Path
 
+from dashboard import directory_cli
 from dashboard.config import Config, ConfigError
 
-COMMANDS = ("serve", "publish", "simulate", "add-user", "stack")
+COMMANDS = ("serve", "publish", "simulate", "stack", *directory_cli.COMMANDS)
 DEMO_PORT_ID = "demo"  # the demo's own namespace: dp:{demo}:…
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="run.py", description="Port Pulse: the digital port's live operations wall.")
-    sub = parser.add_subparsers(dest="command", metavar="{serve,publish,simulate,add-user,stack}")
+    sub = parser.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
     serve = sub.add_parser("serve", help="serve the wall and the partner API (the default)")
     serve.add_argument("--host", help="address to listen on (DP_HOST, default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="HTTP port (DP_HTTP_PORT, default 8050)")
@@ -46,13 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--redis-url", help="Redis to publish to (DP_REDIS_URL; default: the embedded server of DP_DATA_DIR)")
     publish.add_argument("--port-id", help="port namespace to publish into (DP_PORT_ID, default xiamen)")
     simulate = add_simulate(sub)
-    add_user = sub.add_parser("add-user", help="make a manager's DP_USERS entry: asks for the password "
-                              "(or reads it from standard input) and prints name=hash")
-    add_user.add_argument("name", help="the manager's user name (letters, digits, . _ -)")
     stack = add_stack(sub)
+    directory = directory_cli.add_parsers(sub)  # the organisations' directory (docs/organisations.md)
     parser.epilog += "".join(f"\n{name} takes:\n" + command.format_help().split("\n\n", 1)[1]  # after the usage
-                             for name, command in (("publish", publish), ("simulate", simulate), ("add-user", add_user),
-                                                   ("stack", stack)))
+                             for name, command in (("publish", publish), ("simulate", simulate), ("stack", stack),
+                                                   *directory))
     return parser
 
 
@@ -172,29 +173,6 @@ def print_urls(config: Config, mode: str) -> None:
     print("\n".join(lines), flush=True)
 
 
-def add_user(args: argparse.Namespace) -> int:
-    """Prints `name=hash` for DP_USERS (or a DP_USERS_FILE line); the password never echoes."""
-    import getpass
-    import re
-    from werkzeug.security import generate_password_hash
-
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,64}", args.name):
-        print("add-user: a name is 1 to 64 letters, digits, dots, dashes or underscores", file=sys.stderr)
-        return 2
-    if sys.stdin.isatty():
-        password = getpass.getpass(f"password for {args.name}: ")
-        if getpass.getpass("again: ") != password:
-            print("add-user: the two passwords differ", file=sys.stderr)
-            return 2
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < 8:
-        print("add-user: a password has at least 8 characters", file=sys.stderr)
-        return 2
-    print(f"{args.name}={generate_password_hash(password)}")
-    return 0
-
-
 def demo_simulator(svc, reset_namespace):
     """The demo port, publishing through the service's publisher into its (demo) namespace, with
     the presenters' what-if over the reconstruction report (DP_DEMO_REPORT, or the shipped one)."""
@@ -251,8 +229,8 @@ def simulate(args: argparse.Namespace, config: Config) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.command == "add-user":
-        return add_user(args)
+    if args.command in directory_cli.COMMANDS:  # add-user without --org needs no configuration
+        return directory_cli.main(args)
     try:
         config = Config.from_env()
     except ConfigError as exc:

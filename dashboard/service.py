@@ -13,6 +13,7 @@ from dashboard.config import Config
 from dashboard.history import KpiHistory
 from dashboard.lease import Lease, holder_name
 from dashboard.memory import settle
+from dashboard.orgs import Directory
 from dashboard.state.port import PortState
 from dashboard.store import Every, StateStore, snapshot_if_changed
 from feeds.consumer import LogConsumer, parse_id
@@ -38,6 +39,7 @@ class PortPulse:
         self.publisher = Publisher(self.redis, config.port_id, deadletter_max=config.deadletter_max,
                                    replicas=1 if config.redis_cluster else 0, wait_timeout_ms=WAIT_MS)
         self.keys = KeyRing(config.partner_keys, config.read_keys, config.partner_keys_file)
+        self.directory = Directory(self.redis, config.port_id)  # organisations, their people and read keys
         self.profile = load_profile(config.profile)
         self.store = StateStore(self.redis, config.redis_url, config.port_id, cluster=config.redis_cluster,
                                 retention_hours=config.log_retention_hours,

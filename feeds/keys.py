@@ -85,6 +85,33 @@ class PortKeys:
         return self._key("control")
 
     @property
+    def orgs(self) -> str:
+        """Hash: organisations, id → JSON `{name, kind, sources}` (dashboard/orgs.py). A demo reset
+        keeps it."""
+        return self._key("orgs")
+
+    @property
+    def accounts(self) -> str:
+        """Hash: the organisations' people, user name → JSON `{org, password_hash}`. Kept by a reset."""
+        return self._key("accounts")
+
+    @property
+    def org_keys(self) -> str:
+        """Hash: read keys, the sha256 hex of a key → its organisation's id (the key itself is
+        never stored). Kept by a reset."""
+        return self._key("org_keys")
+
+    @property
+    def directory_version(self) -> str:
+        """String: a counter bumped with every change of `orgs`, `accounts` or `org_keys`; each
+        process re-reads them when it moved. Kept by a reset."""
+        return self._key("directory_version")
+
+    def directory(self) -> list[str]:
+        """The keys of the organisations' directory: a demo reset wipes data, never accounts."""
+        return [self.orgs, self.accounts, self.org_keys, self.directory_version]
+
+    @property
     def limits(self) -> str:
         """Prefix of the request-limit counters (flask-limiter's, with their own expiry)."""
         return self._key("limits")
