@@ -1,9 +1,11 @@
 """Who is asking, and what each kind of credential opens: the access matrix (docs/access.md).
 
-Five kinds of caller: anonymous, the wall (a display token, then a signed session cookie),
-partners and readers (bearer keys), managers (a login session). One `before_request` hook
-applies the matrix to every HTTP route; the page router and the Socket.IO handlers ask
-`may_open` the same question for what they serve.
+Seven kinds of caller: anonymous, the wall (a display token, then a signed session cookie),
+partners and readers (bearer keys), managers (a login session), and an organisation's members
+(a login session) and readers (its read key), who see only what their organisation is a party
+of (`Credential.identities`; dashboard/state/scoped.py). One `before_request` hook applies the
+matrix to every HTTP route; the page router and the Socket.IO handlers ask `may_open` the same
+question for what they serve.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import hmac
 import logging
 import math
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +37,17 @@ class Kind(enum.Enum):
     PARTNER = "partner"
     READ = "read"
     MANAGER = "manager"
+    MEMBER = "member"  # a person of a party organisation (trucking, broker, consignee, ...)
+    ORG_READ = "org_reader"  # a party organisation's read key
 
 
 @dataclass(frozen=True)
 class Credential:
     kind: Kind
-    name: str | None = None  # the manager's user name or the partner's source
+    name: str | None = None  # the user's name or the partner's source
     bad_key: bool = False  # a bearer key was sent and is not known
+    org: str | None = None  # the organisation of an account or a read key
+    identities: frozenset[str] | None = None  # what the caller is a party as; None: sees all
 
 
 ANONYMOUS = Credential(Kind.ANONYMOUS)
@@ -48,6 +55,13 @@ OPEN_PATHS = ("/healthz", "/login", "/logout", "/_dash-layout", "/_dash-dependen
               "/_reload-hash", "/api/v1/openapi.yaml")
 OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/")
 READERS = frozenset({Kind.READ, Kind.MANAGER})
+SCOPED = frozenset({Kind.MEMBER, Kind.ORG_READ})  # see their organisation's cargo only
+SCOPED_API = re.compile(r"/api/v1/(vessels(/[^/]+)?|containers/[^/]+|search)|/v2/events(/[^/]+)?")
+SCOPED_PAGES = re.compile(r"/vessels(/[^/]+(/boxes\.csv)?)?|/containers/[^/]+")
+# the server callbacks a member's pages use: the router, the search and the vessel pages' refresh
+MEMBER_OUTPUTS = frozenset({ids.PAGE, ids.SEARCH_RESULTS, ids.NAVIGATE, ids.VESSEL_GRID, ids.VESSEL_HEADER,
+                            ids.VESSEL_STAGES, ids.VESSEL_BOTTLENECK, ids.BOX_GRID, ids.VESSEL_TIMELINE,
+                            ids.VESSEL_EARLIER})
 
 
 def digest(secret: str) -> bytes:
@@ -125,18 +139,44 @@ def bearer_key(req: Request) -> str | None:
 def credential_of(req: Request, svc) -> Credential:
     """A bearer key speaks first (a wrong one makes the caller anonymous); then the session."""
     if req.headers.get("Authorization"):
-        found = svc.keys.lookup(bearer_key(req))
-        return Credential(found[0], found[1]) if found else Credential(Kind.ANONYMOUS, bad_key=True)
+        key = bearer_key(req)
+        found = svc.keys.lookup(key)
+        if found:
+            return Credential(found[0], found[1])
+        org = svc.directory.org_for_key(key) if key else None
+        return organisation_credential(org, Kind.READ, Kind.ORG_READ, f"key of {org.id}") if org else \
+            Credential(Kind.ANONYMOUS, bad_key=True)
     user = session.get("user")
     if user:
-        known = svc.config.users.get(user)
         fresh = time.time() - session.get("since", 0) < MANAGER_SESSION_HOURS * 3600
-        if known and fresh and hmac.compare_digest(session.get("pw", ""), password_fingerprint(known)):
-            return Credential(Kind.MANAGER, user)
+        found = fresh and _session_user(svc, user)
+        if found:
+            return found
     token = svc.config.wall_token
     if token and hmac.compare_digest(session.get("wall", ""), digest(token).hex()):
         return Credential(Kind.WALL)
     return ANONYMOUS
+
+
+def _session_user(svc, user: str) -> Credential | None:
+    """The session's user, if the account still exists with the password it logged in with:
+    the configured managers first, then the organisations' accounts."""
+    known = svc.config.users.get(user)
+    account = None if known else svc.directory.account(user)
+    password_hash = known or (account.password_hash if account else None)
+    if not password_hash or not hmac.compare_digest(session.get("pw", ""), password_fingerprint(password_hash)):
+        return None
+    if known:
+        return Credential(Kind.MANAGER, user)
+    org = svc.directory.org(account.org)
+    return organisation_credential(org, Kind.MANAGER, Kind.MEMBER, user) if org else None
+
+
+def organisation_credential(org, sees_all: Kind, scoped: Kind, name: str) -> Credential:
+    """The task force sees the whole port; any other organisation what it is a party of."""
+    if org.sees_all:
+        return Credential(sees_all, name, org=org.id)
+    return Credential(scoped, name, org=org.id, identities=org.identities)
 
 
 def allowed_kinds(path: str, method: str) -> frozenset[Kind]:
@@ -145,10 +185,16 @@ def allowed_kinds(path: str, method: str) -> frozenset[Kind]:
         return frozenset({Kind.PARTNER})
     if path == "/api/v1/demo" and method != "GET":
         return frozenset({Kind.MANAGER})
+    if SCOPED_API.fullmatch(path):
+        return READERS | SCOPED
     if path.startswith(("/api/", "/v2/")) or path == "/metrics":  # /v2/: DCSA T&T out
         return READERS
-    if path in ("/", "/_dash-update-component"):
+    if path == "/":
         return frozenset({Kind.WALL, Kind.MANAGER})
+    if path == "/_dash-update-component":  # which callbacks: _second_checks
+        return frozenset({Kind.WALL, Kind.MANAGER, Kind.MEMBER})
+    if SCOPED_PAGES.fullmatch(path):
+        return frozenset({Kind.MANAGER, Kind.MEMBER})
     return frozenset({Kind.MANAGER})
 
 
@@ -190,6 +236,15 @@ def wall_callback_only(req: Request) -> bool:
     return isinstance(body, dict) and body.get("output") == f"{ids.PAGE}.children"
 
 
+def member_callback_only(req: Request) -> bool:
+    """A member's pages call the router, the search and the vessel pages' refresh; nothing else
+    (not the feeds', nor the demo's)."""
+    body = req.get_json(silent=True)
+    outputs = body.get("outputs") if isinstance(body, dict) else None
+    outputs = [outputs] if isinstance(outputs, dict) else outputs
+    return bool(outputs) and all(isinstance(out, dict) and out.get("id") in MEMBER_OUTPUTS for out in outputs)
+
+
 def check_request(svc, json_error):
     """The before_request hook: None lets the request through; otherwise the answer to send."""
     path = request.path
@@ -211,11 +266,13 @@ def check_request(svc, json_error):
 
 
 def _second_checks(credential: Credential, json_error):
-    if credential.kind in (Kind.MANAGER, Kind.WALL) and request.method not in ("GET", "HEAD", "OPTIONS"):
+    if credential.kind in (Kind.MANAGER, Kind.WALL, Kind.MEMBER) and request.method not in ("GET", "HEAD", "OPTIONS"):
         if not same_origin(request):
             return json_error(403, "cross_origin", "a session's writes must come from this site's pages")
         if credential.kind is Kind.WALL and not wall_callback_only(request):
             return json_error(403, "forbidden", "the display token opens the wall and nothing else")
+        if credential.kind is Kind.MEMBER and not member_callback_only(request):
+            return json_error(403, "forbidden", "an organisation's account opens its own cargo's pages only")
     return None
 
 

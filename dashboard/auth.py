@@ -73,10 +73,19 @@ def failed_login(response: Response) -> bool:
     return response.status_code != 302
 
 
-def verify_password(users: dict[str, str], name: str, password: str) -> bool:
-    hashed = users.get(name)
+def verify_password(hashed: str | None, password: str) -> bool:
+    """Always checks a hash, so that an unknown name takes as long as a wrong password."""
     matches = check_password_hash(hashed or _NO_SUCH_USER, password)
     return bool(hashed) and matches
+
+
+def password_hash_of(svc, name: str) -> str | None:
+    """The configured managers first (they win on a name in both), then the organisations'
+    accounts (dashboard/orgs.py)."""
+    if name in svc.config.users:
+        return svc.config.users[name]
+    account = svc.directory.account(name) if name else None
+    return account.password_hash if account else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -90,12 +99,12 @@ def login() -> Response:
     except ValidationError:
         return _form(lang, target, "expired", status=400)
     name, password = request.form.get("username", "").strip(), request.form.get("password", "")
-    users = current_runtime().svc.config.users
-    if not verify_password(users, name, password):
+    hashed = password_hash_of(current_runtime().svc, name)
+    if not verify_password(hashed, password):
         log.warning("failed login for %r from %s", name[:64], request.remote_addr)
         return _form(lang, target, "wrong", status=401)
     session.clear()  # a new session: nothing an attacker planted before the login survives
-    session.update(user=name, since=time.time(), pw=password_fingerprint(users[name]), lang=lang)
+    session.update(user=name, since=time.time(), pw=password_fingerprint(hashed), lang=lang)
     session.permanent = True
     log.info("%s logged in", name)
     return redirect(target if target != "/" else "/vessels", 302)

@@ -4,6 +4,7 @@ the feeds, each when its socket room says so (dashboard/sockets.py). Grids get n
 from __future__ import annotations
 
 from dash import Dash, Input, Output, State, no_update
+from flask import g
 
 from dashboard import reports
 from dashboard.pages import query_lang
@@ -19,19 +20,24 @@ def _svc():
     return current_runtime().svc
 
 
+def _identities():
+    """The caller's organisation (its cargo only), None for those who see all (dashboard/access.py)."""
+    return g.credential.identities
+
+
 def on_search(_submitted, _clicked, query: str | None, search: str | None):
     """One hit: go there. Several: list them. None: say so, or offer the corrected number."""
     if not query or not query.strip():
         return [], no_update
     lang = query_lang(search)
-    result = reports.search_report(_svc(), query)
+    result = reports.search_report(_svc(), query, identities=_identities())
     if len(result["hits"]) == 1:
         return [], f"{result['hits'][0]['href']}?lang={lang}"
     return search_results(result, lang), no_update
 
 
 def refresh_vessel_list(_tick, search: str | None):
-    return vessel_list_rows(reports.vessel_list(_svc()), query_lang(search))
+    return vessel_list_rows(reports.vessel_list(_svc(), identities=_identities()), query_lang(search))
 
 
 def refresh_vessel(_notice, key: dict | None):
@@ -40,7 +46,7 @@ def refresh_vessel(_notice, key: dict | None):
         return (no_update,) * 6
     lang = key["lang"]
     try:
-        view = reports.vessel_report(_svc(), key["imo"])
+        view = reports.vessel_report(_svc(), key["imo"], identities=_identities())
     except reports.NotFound:
         return (no_update,) * 6
     return (vessel_header(view, lang), stage_breakdown(view["boxes"], lang), bottleneck(view, lang),

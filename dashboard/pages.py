@@ -21,7 +21,7 @@ from layouts.container import container_page
 from layouts.demo import demo_layout
 from layouts.feeds import feeds_page
 from layouts.i18n import pick, text
-from layouts.manager import manager_frame, message_page
+from layouts.manager import NAV, manager_frame, message_page
 from layouts.vessels import vessel_list_page, vessel_page
 from layouts.wall import wall_layout
 
@@ -44,7 +44,9 @@ def page_for(path: str | None, search: str | None = None):
         return message_page(text("not_allowed", lang), path)
     if path == "/":
         return wall_page(lang, query.get("rotate", ["0"])[0])
-    return manager_frame(lang, path, credential.name or "", generate_csrf(), manager_body(path, query, lang))
+    links = tuple(href for href, _ in NAV if may_open(credential, href))
+    return manager_frame(lang, path, credential.name or "", generate_csrf(),
+                         manager_body(path, query, lang, credential.identities), links)
 
 
 def wall_page(lang: str, rotate: str):
@@ -53,16 +55,17 @@ def wall_page(lang: str, rotate: str):
                        int(rotate) if rotate.isdigit() else None)
 
 
-def manager_body(path: str, query: dict, lang: str):
+def manager_body(path: str, query: dict, lang: str, identities):
+    """`identities`: the caller's organisation (only its cargo), None for those who see all."""
     svc = current_runtime().svc
     try:
         if path == "/vessels":
             delayed = query.get("delayed", ["0"])[0] in ("1", "true", "yes")
-            return vessel_list_page(reports.vessel_list(svc), lang, delayed)
+            return vessel_list_page(reports.vessel_list(svc, identities=identities), lang, delayed)
         if match := VESSEL_PATH.fullmatch(path):
-            return vessel_page(reports.vessel_report(svc, match.group(1)), lang)
+            return vessel_page(reports.vessel_report(svc, match.group(1), identities=identities), lang)
         if match := CONTAINER_PATH.fullmatch(path):
-            return container_page(reports.container_report(svc, match.group(1)), lang)
+            return container_page(reports.container_report(svc, match.group(1), identities=identities), lang)
     except reports.NotFound as missing:
         return not_found(missing, lang)
     if path == "/feeds":

@@ -7,8 +7,8 @@ import time
 from operator import itemgetter
 
 
+from dashboard.state import scoped
 from dashboard.state.kpis import feed_health
-from dashboard.state.search import search
 from feeds.identifiers import check_container, check_imo, suggest_container
 from feeds.redis_client import STORE_ERRORS
 
@@ -23,19 +23,20 @@ class NotFound(LookupError):
         self.status, self.error, self.problem, self.suggestion = status, error, problem, suggestion
 
 
-def vessel_list(svc, delayed_only: bool = False) -> list[dict]:
+def vessel_list(svc, delayed_only: bool = False, *, identities) -> list[dict]:
+    """`identities` (here and below): the viewer's organisation, None for those who see all."""
     with svc.store.lock:
-        rows = svc.store.state.vessel_list(svc.port_now())
+        rows = scoped.vessel_list(svc.store.state, svc.port_now(), identities)
     return [row for row in rows if row["delayed"]] if delayed_only else rows
 
 
-def vessel_report(svc, imo: str) -> dict:
+def vessel_report(svc, imo: str, *, identities) -> dict:
     """A call with its boxes (late ones first), bottleneck, timeline and earlier calls."""
     canonical, problem = check_imo(imo[:32])
     if problem:
         raise NotFound(400, "bad_imo", f"{imo[:32]!r}: {problem}")
     with svc.store.lock:
-        view = svc.store.state.vessel(canonical, svc.port_now())
+        view = scoped.vessel(svc.store.state, canonical, svc.port_now(), identities)
     if view is None:
         raise NotFound(404, "unknown_vessel", f"no call of IMO {canonical} is known")
     # late boxes first, most delay first; the rest keep their order (by number)
@@ -43,20 +44,20 @@ def vessel_report(svc, imo: str) -> dict:
     return view
 
 
-def container_report(svc, number: str) -> dict:
+def container_report(svc, number: str, *, identities) -> dict:
     canonical, problem = check_container(number[:32])
     if problem:
         raise NotFound(400, "bad_container", f"{number[:32]!r}: {problem}", suggest_container(number[:32]))
     with svc.store.lock:
-        view = svc.store.state.container(canonical, svc.port_now())
+        view = scoped.container(svc.store.state, canonical, svc.port_now(), identities)
     if view is None:
         raise NotFound(404, "unknown_container", f"container {canonical} has not been seen")
     return view
 
 
-def search_report(svc, query: str) -> dict:
+def search_report(svc, query: str, *, identities) -> dict:
     with svc.store.lock:
-        return search(svc.store.state, query)
+        return scoped.scoped_search(svc.store.state, query, identities)
 
 
 def feeds_report(svc) -> dict:

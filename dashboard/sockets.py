@@ -1,5 +1,6 @@
 """Socket.IO rooms: `wall:<lang>` for the walls (dashboard/emitter.py); for managers,
-`vessel:<imo>` with a vessel open and `page:vessels` / `page:feeds` with those lists open. A room
+`vessel:<imo>` with a vessel open and `page:vessels` / `page:feeds` with those lists open (an
+organisation's members: the vessel list and the vessels they see; the notices carry no data). A room
 hears "refresh" when what its page shows changed (looked at every LIVE_SECONDS; a vessel's room
 when that call or one of its boxes changed, a list's when the state did, at most every
 PAGE_SECONDS), and once a minute anyway, since times in stage move and rejects arrive."""
@@ -14,6 +15,7 @@ from flask import request
 from flask_socketio import SocketIO, join_room
 
 from dashboard.access import Kind, credential_of, may_open
+from dashboard.state.scoped import seen_calls
 from dashboard.store import Every
 from feeds.identifiers import check_imo
 
@@ -96,6 +98,19 @@ def manager_room(args) -> str | None:
     return f"page:{args['page']}" if args.get("page") in PAGES else None
 
 
+def may_join(svc, credential, room: str) -> bool:
+    """Managers join any room; an organisation's member the vessel list and the vessels it sees
+    (a vessel it does not see is refused exactly as an unknown one)."""
+    if credential.kind is Kind.MANAGER:
+        return True
+    if credential.kind is not Kind.MEMBER or room == "page:feeds":
+        return False
+    if room == "page:vessels":
+        return True
+    with svc.store.lock:
+        return bool(seen_calls(svc.store.state, room.partition(":")[2], credential.identities))
+
+
 def register_sockets(socketio: SocketIO, svc, walls, managers: ManagerRooms) -> None:
     """One connect handler for every room: the credential decides which it may join."""
 
@@ -103,7 +118,7 @@ def register_sockets(socketio: SocketIO, svc, walls, managers: ManagerRooms) -> 
         credential = credential_of(request, svc)
         if request.args.get("vessel") or request.args.get("page"):
             room = manager_room(request.args)
-            if credential.kind is not Kind.MANAGER or room is None:
+            if room is None or not may_join(svc, credential, room):
                 return False
             managers.join(room, request.sid)
             return None

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 CHUNK = 500  # entries per XRANGE call
 MAX_SEQ = 2 ** 64 - 1
 Retracted = Callable[[list[tuple[str, str]]], set[tuple[str, str]]]  # (source, id)s → the retracted ones
+Visible = Callable[[list[dict]], list[bool]]  # v1 events → may this reader see each
 
 
 @dataclass
@@ -59,18 +60,29 @@ def _published(entries, port: str | None, filters: DcsaFilters | None) -> list[t
     return out
 
 
-def _kept(found: list[tuple[str, dict, dict]], retracted: Retracted) -> list[tuple[str, dict, dict]]:
+def _kept(found: list[tuple[str, dict, dict]], retracted: Retracted,
+          visible: Visible | None = None) -> list[tuple[str, dict, dict]]:
+    """Without the retracted events, and those the reader may not see (`visible`, given the v1
+    events: an organisation's reader sees its own cargo's only)."""
     gone = retracted([(event["source"], event["id"]) for _, event, _ in found]) if found else set()
-    return [item for item in found if (item[1]["source"], item[1]["id"]) not in gone]
+    kept = [item for item in found if (item[1]["source"], item[1]["id"]) not in gone]
+    if visible is None or not kept:
+        return kept
+    shown = visible([event for _, event, _ in kept])
+    return [item for item, seen in zip(kept, shown) if seen]
 
 
 def read_page(client, key: str, filters: DcsaFilters, *, limit: int, descending: bool,
-              after: str | None, budget: int, port: str | None, retracted: Retracted) -> Page:
-    """Up to `limit` events after the cursor `after` (exclusive), reading at most `budget` entries."""
+              after: str | None, budget: int, port: str | None, retracted: Retracted,
+              visible: Visible | None = None, until: str | None = None) -> Page:
+    """Up to `limit` events after the cursor `after` (exclusive), reading at most `budget` entries,
+    and none past the stream id `until` (what `visible` has been told of so far)."""
     bounds = created_range_ms(filters)
     if bounds is None:
         return Page([], None)
     low, high = f"{bounds[0]}-0", f"{min(bounds[1], 2 ** 63 - 1)}-{MAX_SEQ}"
+    if until is not None and _order(until) < _order(high):
+        high = until
     if after:
         low, high = (low, f"({after}") if descending else (f"({after}", high)
     events: list[dict] = []
@@ -80,7 +92,7 @@ def read_page(client, key: str, filters: DcsaFilters, *, limit: int, descending:
                    else client.xrange(key, low, high, count=count))
         budget -= len(entries)
         room = limit - len(events)
-        found = _kept(_published(entries, port, filters), retracted)
+        found = _kept(_published(entries, port, filters), retracted, visible)
         events.extend(dcsa for _, _, dcsa in found[:room])
         if len(found) > room:  # full, with matches left in this chunk: go on after the last given
             return Page(events, found[room - 1][0])
@@ -92,7 +104,13 @@ def read_page(client, key: str, filters: DcsaFilters, *, limit: int, descending:
         low, high = (low, f"({edge}") if descending else (f"({edge}", high)
 
 
-def find(client, key: str, event_id: str, *, port: str | None, retracted: Retracted) -> dict | None:
+def _order(stream_id: str) -> tuple[int, int]:
+    ms, _, seq = stream_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def find(client, key: str, event_id: str, *, port: str | None, retracted: Retracted,
+         visible: Visible | None = None) -> dict | None:
     """The published event with this eventID, or None (unknown, not ours, or retracted)."""
     ms = uuid_ms(event_id)
     if ms is None:
@@ -103,7 +121,7 @@ def find(client, key: str, event_id: str, *, port: str | None, retracted: Retrac
         for entry in entries:
             stream_id, event = _decode(entry)
             if event and event_uuid(str(event.get("source")), str(event.get("id")), stream_id) == event_id:
-                found = _kept(_published([entry], port, None), retracted)
+                found = _kept(_published([entry], port, None), retracted, visible)
                 return found[0][2] if found else None
         if len(entries) < CHUNK:
             return None

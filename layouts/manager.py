@@ -8,16 +8,19 @@ from dash import dcc, html
 from layouts import ids
 from layouts.i18n import text
 
-NAV = (("/vessels", "nav_vessels"), ("/feeds", "nav_feeds"), ("/", "nav_wall"), ("/demo", "nav_demo"))
+NAV = (("/vessels", "nav_vessels"), ("/feeds", "nav_feeds"), ("/", "nav_wall"), ("/demo", "nav_demo"),
+       ("/admin", "nav_admin"))
 # AG Grid in the pages' dark colours (the theming API of AG Grid 33+)
 GRID_THEME = {"function": "themeQuartz.withParams({backgroundColor: '#0f1a2e', foregroundColor: '#e6edf3', "
                           "headerBackgroundColor: '#16233b', accentColor: '#7cc4ff', fontSize: 15})"}
 
 
-def manager_frame(lang: str, path: str, user: str, csrf_token: str, body: list) -> html.Div:
+def manager_frame(lang: str, path: str, user: str, csrf_token: str, body: list,
+                  links: tuple[str, ...] = tuple(href for href, _ in NAV)) -> html.Div:
+    """`links`: the pages of NAV the user may open (an organisation's member: its cargo only)."""
     other = "en" if lang == "zh" else "zh"
     nav = [html.A(text(key, lang), href=f"{href}?lang={lang}", className="active" if path.startswith(href) and href != "/" else "")
-           for href, key in NAV]
+           for href, key in NAV if href in links]
     return html.Div(className=f"manager lang-{lang}", **{"data-lang": lang}, children=[
         html.Header(className="manager-header", children=[
             html.A("Port Pulse", href=f"/vessels?lang={lang}", className="brand"),

@@ -16,9 +16,10 @@ from http import HTTPStatus
 from urllib.parse import urlencode
 
 import orjson
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
 from dashboard.api.ingest import error_response, service
+from dashboard.state import scoped
 from feeds import dcsa_log
 from feeds.dcsa_filters import DcsaFilters, invalid, parse_filters
 from feeds.events import utc_text
@@ -146,6 +147,21 @@ def _url(query: list[tuple[str, str]]) -> str:
     return request.base_url + ("?" + urlencode(query) if query else "")
 
 
+def visible_to(svc):
+    """None for readers who see the whole port; for an organisation's, which events are about its
+    cargo (dashboard/state/scoped.py), asked of the state once per chunk of the log. Its pages end
+    at the state's last applied entry: what the state has not seen yet comes on a later page,
+    never skipped."""
+    identities = g.credential.identities
+    if identities is None:
+        return None
+
+    def visible(events: list[dict]) -> list[bool]:
+        with svc.store.lock:
+            return [scoped.sees_event(svc.store.state, event, identities) for event in events]
+    return visible
+
+
 @bp.get("/v2/events")
 def events() -> Response:
     try:
@@ -156,7 +172,8 @@ def events() -> Response:
     svc = service()
     page = dcsa_log.read_page(svc.redis, svc.publisher.keys.events, filters, limit=limit,
                               descending=descending, after=after, budget=SCAN_BUDGET,
-                              port=svc.profile.unlocode, retracted=svc.retracted)
+                              port=svc.profile.unlocode, retracted=svc.retracted, visible=visible_to(svc),
+                              until=None if g.credential.identities is None else svc.store.state.last_stream_id)
     headers = {"Current-Page": current_page(), "First-Page": _url(query)}
     if page.after:
         headers["Next-Page"] = _url([("cursor", encode_cursor(query, page.after))])
@@ -174,7 +191,7 @@ def event(event_id: str) -> Response:
         return dcsa_error(400, reasons)
     svc = service()
     found = dcsa_log.find(svc.redis, svc.publisher.keys.events, event_id, port=svc.profile.unlocode,
-                          retracted=svc.retracted)
+                          retracted=svc.retracted, visible=visible_to(svc))
     if found is None:
         return dcsa_error(404, [{"reason": "notFound", "message": f"no event {event_id}"}])
     return _json(found, 200)

@@ -1,13 +1,13 @@
 """`GET /vessels/<imo>/boxes.csv`: a call's box table as the page shows it, in the page's
-language, as UTF-8 with a byte-order mark (so Excel opens Chinese text cleanly). Managers only
-(dashboard/access.py)."""
+language, as UTF-8 with a byte-order mark (so Excel opens Chinese text cleanly). Managers, and an
+organisation's members with its own boxes only (dashboard/access.py)."""
 
 from __future__ import annotations
 
 import re
 
 import pandas as pd
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
 from dashboard import reports
 from dashboard.api.ingest import error_response, service
@@ -23,7 +23,7 @@ bp = Blueprint("export", __name__)
 def vessel_boxes_csv(imo: str) -> Response:
     lang = pick(request.args.get("lang"))
     try:
-        view = reports.vessel_report(service(), imo)
+        view = reports.vessel_report(service(), imo, identities=g.credential.identities)
     except reports.NotFound as missing:
         return error_response(missing.status, missing.error, missing.problem)
     rows = box_rows(view["boxes"], lang)

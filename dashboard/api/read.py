@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 
 from dashboard.api.ingest import error_response, json_response, service
 from dashboard.history import KEEP_DAYS
@@ -41,7 +41,8 @@ def kpi_history() -> Response:
 
 @bp.get("/api/v1/vessels")
 def vessels() -> Response:
-    rows = reports.vessel_list(service(), delayed_only=request.args.get("delayed") in ("1", "true", "yes"))
+    rows = reports.vessel_list(service(), delayed_only=request.args.get("delayed") in ("1", "true", "yes"),
+                               identities=g.credential.identities)
     return json_response({"vessels": rows, "count": len(rows)}, 200)
 
 
@@ -57,7 +58,8 @@ def container(number: str) -> Response:
 
 @bp.get("/api/v1/search")
 def search() -> Response:
-    return json_response(reports.search_report(service(), request.args.get("q", "")), 200)
+    return json_response(reports.search_report(service(), request.args.get("q", ""),
+                                               identities=g.credential.identities), 200)
 
 
 @bp.get("/api/v1/feeds")
@@ -67,7 +69,7 @@ def feeds() -> Response:
 
 def _report(build, key: str) -> Response:
     try:
-        return json_response(build(service(), key), 200)
+        return json_response(build(service(), key, identities=g.credential.identities), 200)
     except reports.NotFound as missing:
         details = [{"suggestion": missing.suggestion}] if missing.suggestion else None
         return error_response(missing.status, missing.error, missing.problem, details)

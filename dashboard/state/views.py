@@ -64,7 +64,7 @@ def call_view(state, call: VesselCall, now: float, *, with_boxes: bool = True) -
     }
     if with_boxes:
         view["boxes"] = rows
-        view["bottleneck"] = _bottleneck(late)
+        view["bottleneck"] = bottleneck_of(late)
     return view
 
 
@@ -109,7 +109,7 @@ def _progress(boxes: set, call: VesselCall) -> dict:
             "loaded": loaded, "to_load": call.expected_export}
 
 
-def _bottleneck(late_rows: list[dict]) -> dict | None:
+def bottleneck_of(late_rows: list[dict]) -> dict | None:
     """Which stage and party hold how many of the call's delay hours."""
     if not late_rows:
         return None
