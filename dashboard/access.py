@@ -57,7 +57,8 @@ OPEN_PREFIXES = ("/assets/", "/_dash-component-suites/")
 READERS = frozenset({Kind.READ, Kind.MANAGER})
 SCOPED = frozenset({Kind.MEMBER, Kind.ORG_READ})  # see their organisation's cargo only
 SCOPED_API = re.compile(r"/api/v1/(vessels(/[^/]+)?|containers/[^/]+|search)|/v2/events(/[^/]+)?")
-SCOPED_PAGES = re.compile(r"/vessels(/[^/]+(/boxes\.csv)?)?|/containers/[^/]+")
+SCOPED_PAGES = re.compile(r"/vessels(/[^/]+(/boxes\.csv)?)?|/containers/[^/]+|/track(/.*)?")
+PERSONAL_API = re.compile(r"/api/v1/(watches(/.*)?|notices)")  # a person's own: sessions only
 # the server callbacks a member's pages use: the router, the search and the vessel pages' refresh
 MEMBER_OUTPUTS = frozenset({ids.PAGE, ids.SEARCH_RESULTS, ids.NAVIGATE, ids.VESSEL_GRID, ids.VESSEL_HEADER,
                             ids.VESSEL_STAGES, ids.VESSEL_BOTTLENECK, ids.BOX_GRID, ids.VESSEL_TIMELINE,
@@ -183,8 +184,10 @@ def allowed_kinds(path: str, method: str) -> frozenset[Kind]:
     """Who may call `path`; pages not listed are for managers."""
     if path in ("/api/v1/events", "/api/v1/dcsa/events", "/api/v1/rejects"):
         return frozenset({Kind.PARTNER})
-    if path == "/api/v1/demo" and method != "GET":
+    if (path == "/api/v1/demo" or path.startswith("/api/v1/alerts")) and method != "GET":
         return frozenset({Kind.MANAGER})
+    if PERSONAL_API.fullmatch(path):
+        return frozenset({Kind.MANAGER, Kind.MEMBER})
     if SCOPED_API.fullmatch(path):
         return READERS | SCOPED
     if path.startswith(("/api/", "/v2/")) or path == "/metrics":  # /v2/: DCSA T&T out
@@ -271,7 +274,8 @@ def _second_checks(credential: Credential, json_error):
             return json_error(403, "cross_origin", "a session's writes must come from this site's pages")
         if credential.kind is Kind.WALL and not wall_callback_only(request):
             return json_error(403, "forbidden", "the display token opens the wall and nothing else")
-        if credential.kind is Kind.MEMBER and not member_callback_only(request):
+        if credential.kind is Kind.MEMBER and request.path == "/_dash-update-component" \
+                and not member_callback_only(request):
             return json_error(403, "forbidden", "an organisation's account opens its own cargo's pages only")
     return None
 
