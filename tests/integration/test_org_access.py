@@ -4,7 +4,10 @@ rooms, the DCSA publisher; an unknown and a forbidden box answer alike (docs/acc
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from stdnum import imo as stdnum_imo
 
 from dashboard.app import service_of, socketio_of
 from tests import drill_scenario
@@ -234,3 +237,64 @@ def test_logging_in_as_a_member_keeps_the_csrf_and_same_origin_locks(org_app):
     client = member(app, "acme")
     body = {"output": "page.children", "outputs": {"id": "page", "property": "children"}, "inputs": [], "state": []}
     assert client.post("/_dash-update-component", json=body, headers={"Origin": "http://evil.example"}).status_code == 403
+
+
+FORBIDDEN_TO_ACME = (drill_scenario.box(1), drill_scenario.box(30), orgs.BLUE_ON_OTHER_SHIP, orgs.OTHER_SHIP)
+UNKNOWN_IMO = "900002" + stdnum_imo.calc_check_digit("900002")
+SKIPPED_PREFIXES = ("/assets/", "/_dash-component-suites/", "/static/", "/api/v1/openapi.yaml")  # static files
+
+
+def unknown_like(value: str) -> str:
+    return UNKNOWN_IMO if value.isdigit() else UNKNOWN_BOX
+
+
+def probe_urls(app, value: str) -> list[str]:
+    """Every GET route of the service, its variables filled with `value`, which is also the
+    search query."""
+    urls = []
+    for rule in app.server.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.rule.startswith(SKIPPED_PREFIXES):
+            continue
+        try:
+            path = rule.build({name: value for name in rule.arguments}, append_unknown=False)[1]
+        except Exception:  # a converter that refuses the value: nothing to probe with it
+            continue
+        urls.append(f"{path}?q={value}")
+    return sorted(set(urls))
+
+
+def answer_as_seen(client, url: str, headers: dict, value: str) -> tuple:
+    """Status, where it leads and the body, with the asked-for value written X and every other
+    number 0 (times and counters move between two requests)."""
+    answer = client.get(url, headers=headers)
+    body = re.sub(rb"\d+", b"0", answer.get_data().replace(value.encode(), b"X"))
+    return answer.status_code, answer.headers.get("Location", "").replace(value, "X"), body
+
+
+@pytest.mark.parametrize("caller", ("member", "org_key"))
+def test_every_route_answers_a_forbidden_box_or_ship_as_an_unknown_one(org_app, caller):
+    """Whatever the route (those added later too): asked about a box or ship its organisation is
+    not a party of, a member or an org key gets exactly what it gets for one that does not exist."""
+    app, keys = org_app
+    client = member(app, "acme") if caller == "member" else app.server.test_client()
+    headers = {} if caller == "member" else key_of(keys, "acme")
+    differ, probed = {}, 0
+    for value in FORBIDDEN_TO_ACME:
+        unknown = unknown_like(value)
+        for url in probe_urls(app, value):
+            probed += 1
+            seen = answer_as_seen(client, url, headers, value)
+            unknown_seen = answer_as_seen(client, url.replace(value, unknown), headers, unknown)
+            if seen != unknown_seen:
+                differ[url] = (seen[:2], unknown_seen[:2])
+    assert differ == {}
+    assert probed > 40  # the probe reached the routes
+
+
+def test_no_page_shows_a_member_what_its_organisation_is_not_party_of(org_app):
+    app, _ = org_app
+    client = member(app, "acme")
+    paths = ["/vessels", f"/vessels/{drill_scenario.EMMA}", f"/vessels/{orgs.OTHER_SHIP}",
+             *(f"/containers/{value}" for value in FORBIDDEN_TO_ACME[:3]), "/feeds", "/demo", "/admin", "/"]
+    leaks = {path: [v for v in FORBIDDEN_TO_ACME if v in page_router(client, path) and v not in path] for path in paths}
+    assert {path: shown for path, shown in leaks.items() if shown} == {}

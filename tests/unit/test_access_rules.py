@@ -32,7 +32,15 @@ def test_keyring_tells_partner_from_reader_and_knows_no_other_key():
     ("/api/v1/events", "POST", {Kind.PARTNER}), ("/api/v1/kpis", "GET", {Kind.READ, Kind.MANAGER}),
     ("/metrics", "GET", {Kind.READ, Kind.MANAGER}), ("/api/v1/demo", "GET", {Kind.READ, Kind.MANAGER}),
     ("/api/v1/demo", "POST", {Kind.MANAGER}), ("/", "GET", {Kind.WALL, Kind.MANAGER}),
-    ("/vessels", "GET", {Kind.MANAGER}), ("/anything-else", "GET", {Kind.MANAGER}),
+    ("/vessels", "GET", {Kind.MANAGER, Kind.MEMBER}), ("/anything-else", "GET", {Kind.MANAGER}),
+    ("/containers/MSKU0000014", "GET", {Kind.MANAGER, Kind.MEMBER}), ("/track", "GET", {Kind.MANAGER, Kind.MEMBER}),
+    ("/feeds", "GET", {Kind.MANAGER}), ("/admin", "GET", {Kind.MANAGER}),
+    ("/api/v1/vessels", "GET", {Kind.READ, Kind.MANAGER, Kind.MEMBER, Kind.ORG_READ}),
+    ("/v2/events", "GET", {Kind.READ, Kind.MANAGER, Kind.MEMBER, Kind.ORG_READ}),
+    ("/v2/event-subscriptions", "GET", {Kind.READ, Kind.MANAGER}),
+    ("/api/v1/watches", "POST", {Kind.MANAGER, Kind.MEMBER}), ("/api/v1/notices", "GET", {Kind.MANAGER, Kind.MEMBER}),
+    ("/api/v1/alerts", "GET", {Kind.READ, Kind.MANAGER}), ("/api/v1/alerts/a1/ack", "POST", {Kind.MANAGER}),
+    ("/_dash-update-component", "POST", {Kind.WALL, Kind.MANAGER, Kind.MEMBER}),
 ])
 def test_allowed_kinds_per_route(path, method, kinds):
     assert allowed_kinds(path, method) == kinds
