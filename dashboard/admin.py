@@ -20,7 +20,10 @@ from wtforms.validators import ValidationError
 from dashboard.api.ingest import service
 from dashboard.orgs import ORG_KINDS, Directory, DirectoryError
 from feeds.redis_client import STORE_ERRORS
-from layouts.admin import admin_page
+from dashboard.notify.channels import ChannelError, ChannelStore, public_view
+from dashboard.notify.outbox import Outbox
+from feeds.subscriptions import CallbackPolicy
+from layouts.admin import admin_page, channels_section
 from layouts.i18n import pick, text
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,36 @@ def remove_user() -> Response:
     def change(form, lang):
         directory().remove_account(form.get("name", ""))
         return text("admin_user_removed", lang, user=form["name"])
+    return _change(change)
+
+
+def _channels() -> ChannelStore:
+    return ChannelStore(service().redis, service().config.port_id, CallbackPolicy(service().config.callback_hosts))
+
+
+@bp.post("/admin/channels")
+def add_channel() -> Response:
+    def change(form, lang):
+        org = form.get("org", "")
+        if directory().org(org) is None:
+            raise DirectoryError(f"no organisation {org!r}")
+        given = {key: form.get(key) for key in ("kind", "url", "to", "secret", "digest_minutes")}
+        try:
+            channel = _channels().add(org, {**given, "lang": form.get("channel_lang") or "zh"})
+        except ChannelError as exc:
+            raise DirectoryError(str(exc)) from None
+        return text("admin_channel_added", lang, org=org, channel=channel["id"])
+    return _change(change)
+
+
+@bp.post("/admin/channels/remove")
+def remove_channel() -> Response:
+    def change(form, lang):
+        try:
+            _channels().remove(form.get("org", ""), form.get("channel", ""))
+        except ChannelError as exc:
+            raise DirectoryError(str(exc)) from None
+        return text("admin_channel_removed", lang, org=form["org"], channel=form["channel"])
     return _change(change)
 
 
@@ -143,5 +176,18 @@ def _page(lang: str, status: int = 200, **notes) -> Response:
     orgs = [{"id": org.id, "name": org.name, "kind": org.kind, "sources": list(org.sources),
              "users": [account.name for account in found.accounts(org.id)], "keys": found.key_count(org.id)}
             for org in found.orgs()]
-    html = admin_page(lang, generate_csrf(), orgs, ORG_KINDS, **notes)
+    html = admin_page(lang, generate_csrf(), orgs, ORG_KINDS, channels_html=_channels_html(lang, orgs), **notes)
     return Response(html, status=status, mimetype="text/html", headers=HEADERS)
+
+
+def _channels_html(lang: str, orgs: list[dict]) -> str:
+    """The channels (never their secrets) and each organisation's latest 20 delivery attempts."""
+    svc = service()
+    try:
+        found = {org: [public_view(c) for c in channels] for org, channels in _channels().all().items()}
+        outbox = Outbox(svc.redis, svc.config.port_id)
+        logs = {org["id"]: outbox.log(org["id"], 20) for org in orgs}
+    except STORE_ERRORS as exc:
+        log.warning("admin page without channels, Redis: %s", exc)
+        return ""
+    return channels_section(lang, generate_csrf(), orgs, found, logs)

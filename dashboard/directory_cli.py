@@ -6,6 +6,10 @@
     python run.py remove-user NAME
     python run.py add-key --org ID            (prints the new read key, this once)
     python run.py list-orgs
+    python run.py add-channel --org ID --kind webhook|wecom|dingtalk|email (--url URL | --to ADDR)
+                  [--secret S] [--digest-minutes N] [--lang zh|en]   (docs/notifications.md)
+    python run.py remove-channel --org ID CHANNEL_ID
+    python run.py list-channels --org ID
 
 Each takes `--redis-url URL` (else DP_REDIS_URL, else the embedded server of DP_DATA_DIR, as
 `publish` finds it) and `--port-id ID` (else DP_PORT_ID; `make run`'s demo serves port `demo`).
@@ -18,10 +22,12 @@ import getpass
 import sys
 
 from dashboard.config import Config, ConfigError
+from dashboard.notify.channels import CHANNEL_KINDS, ChannelError, ChannelStore, public_view
 from dashboard.orgs import MIN_PASSWORD, ORG_KINDS, USER_NAME, Directory, DirectoryError
 from feeds.redis_client import STORE_ERRORS
 
-COMMANDS = ("add-org", "remove-org", "add-user", "remove-user", "add-key", "list-orgs")
+COMMANDS = ("add-org", "remove-org", "add-user", "remove-user", "add-key", "list-orgs", "add-channel",
+            "remove-channel", "list-channels")
 
 
 def add_parsers(sub) -> list[tuple[str, argparse.ArgumentParser]]:
@@ -45,6 +51,7 @@ def add_parsers(sub) -> list[tuple[str, argparse.ArgumentParser]]:
     made["add-key"] = sub.add_parser("add-key", help="make a read key for an organisation; printed this once")
     made["add-key"].add_argument("--org", required=True, help="the organisation's id")
     made["list-orgs"] = sub.add_parser("list-orgs", help="the organisations, their users and how many read keys")
+    made.update(_channel_parsers(sub))
     for name, parser in made.items():
         parser.add_argument("--redis-url", help="the port's Redis (DP_REDIS_URL; default: the embedded server "
                             "of DP_DATA_DIR)" + ("; with --org only" if name == "add-user" else ""))
@@ -65,7 +72,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     try:
         return COMMAND_BODIES[args.command](args, directory)
-    except DirectoryError as exc:
+    except (DirectoryError, ChannelError) as exc:
         print(f"{args.command}: {exc}", file=sys.stderr)
         return 2
     except STORE_ERRORS as exc:
@@ -172,5 +179,57 @@ def _list_orgs(args, directory: Directory) -> int:
     return 0
 
 
+def _channel_parsers(sub) -> dict[str, argparse.ArgumentParser]:
+    """An organisation's notification channels (docs/notifications.md, "Channels")."""
+    made = {}
+    made["add-channel"] = add = sub.add_parser("add-channel", help="add a notification channel to an organisation")
+    add.add_argument("--org", required=True, help="the organisation's id")
+    add.add_argument("--kind", required=True, choices=CHANNEL_KINDS)
+    add.add_argument("--url", help="webhook, wecom, dingtalk: where to POST (a host in DP_CALLBACK_HOSTS)")
+    add.add_argument("--to", help="email: the addresses, comma-separated")
+    add.add_argument("--secret", help="webhook: base64 of 16+ bytes to sign with; dingtalk: the robot's SEC…")
+    add.add_argument("--digest-minutes", type=int, default=0, help="0: each at once; N: one message per N minutes")
+    add.add_argument("--lang", choices=("zh", "en"), default="zh")
+    made["remove-channel"] = remove = sub.add_parser("remove-channel", help="remove an organisation's channel")
+    remove.add_argument("--org", required=True, help="the organisation's id")
+    remove.add_argument("channel_id")
+    made["list-channels"] = listed = sub.add_parser("list-channels", help="an organisation's channels (no secrets)")
+    listed.add_argument("--org", required=True, help="the organisation's id")
+    return made
+
+
+def _channels(directory: Directory, org: str) -> ChannelStore:
+    from feeds.subscriptions import CallbackPolicy
+
+    if directory.org(org) is None:
+        raise DirectoryError(f"no organisation {org!r}")
+    policy = CallbackPolicy(Config.from_env().callback_hosts)
+    return ChannelStore(directory._client, directory.keys.port_id, policy)  # the directory's own connection
+
+
+def _add_channel(args, directory: Directory) -> int:
+    given = {"kind": args.kind, "url": args.url, "to": args.to, "secret": args.secret,
+             "digest_minutes": args.digest_minutes, "lang": args.lang}
+    channel = _channels(directory, args.org).add(args.org, given)
+    print(channel["id"])
+    print(f"channel {channel['id']} ({channel['kind']}) added to {args.org}", file=sys.stderr)
+    return 0
+
+
+def _remove_channel(args, directory: Directory) -> int:
+    _channels(directory, args.org).remove(args.org, args.channel_id)
+    print(f"channel {args.channel_id} of {args.org} removed")
+    return 0
+
+
+def _list_channels(args, directory: Directory) -> int:
+    for channel in _channels(directory, args.org).of(args.org):
+        view = public_view(channel)
+        print(f"{view['id']}  {view['kind']}  {view.get('url') or ', '.join(view.get('to', ()))}  "
+              f"digest: {view['digest_minutes']} min  lang: {view['lang']}  secret: {view.get('secret', '-')}")
+    return 0
+
+
 COMMAND_BODIES = {"add-org": _add_org, "remove-org": _remove_org, "add-user": _add_user,
-                  "remove-user": _remove_user, "add-key": _add_key, "list-orgs": _list_orgs}
+                  "remove-user": _remove_user, "add-key": _add_key, "list-orgs": _list_orgs,
+                  "add-channel": _add_channel, "remove-channel": _remove_channel, "list-channels": _list_channels}

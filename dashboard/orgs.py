@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import re
 import secrets
-import threading
-import time
 from dataclasses import dataclass, field
 
 import orjson
 from werkzeug.security import generate_password_hash
 
+from dashboard.refresh_gate import RefreshGate
 from feeds.keys import PortKeys
-from feeds.redis_client import STORE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +78,9 @@ def key_digest(key: str) -> str:
 
 class Directory:
     def __init__(self, client, port_id: str, check_seconds: float = 1.0):
-        self._client, self.keys, self._check_seconds = client, PortKeys(port_id), check_seconds
-        self._copy, self._version, self._loaded = _Copy(), None, False
-        self._checked_at = -math.inf
-        self._lock = threading.Lock()
+        self._client, self.keys = client, PortKeys(port_id)
+        self._copy, self._version = _Copy(), None
+        self._gate = RefreshGate("organisations", check_seconds)
 
     # -- reading (from the copy) -------------------------------------------------------------
     def org(self, org_id: str) -> Org | None:
@@ -208,31 +204,18 @@ class Directory:
         return self._copy
 
     def _refresh(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self._checked_at < self._check_seconds:
-            return
-        # never loaded yet: wait for the first reading; afterwards one thread looks, the others
-        # go on with the copy they have
-        if not self._lock.acquire(blocking=force or not self._loaded):
-            return
-        try:
-            self._checked_at = now
-            self._load()
-        except STORE_ERRORS as exc:
-            log.warning("organisations not re-read (Redis: %s); the last copy stays", exc)
-        finally:
-            self._lock.release()
+        self._gate.refresh(self._load, force)
 
     def _load(self) -> None:
         version = self._client.get(self.keys.directory_version)
-        if self._loaded and version == self._version:
+        if self._gate.loaded and version == self._version:
             return
         pipe = self._client.pipeline(transaction=True)  # the version and the hashes of one moment
         pipe.get(self.keys.directory_version)
         for key in (self.keys.orgs, self.keys.accounts, self.keys.org_keys):
             pipe.hgetall(key)
         version, *hashes = pipe.execute()
-        self._copy, self._version, self._loaded = _parse(*hashes), version, True
+        self._copy, self._version = _parse(*hashes), version
 
 
 def _check_org(org: Org) -> None:

@@ -11,9 +11,10 @@ from layouts.i18n import text
 
 
 def admin_page(lang: str, csrf_token: str, orgs: list[dict], kinds: tuple[str, ...], *,
-               message: str | None = None, error: str | None = None, new_key: tuple[str, str] | None = None) -> str:
+               message: str | None = None, error: str | None = None, new_key: tuple[str, str] | None = None,
+               channels_html: str = "") -> str:
     """`orgs`: [{id, name, kind, sources: [..], users: [..], keys: n}]; `new_key`: (org id, key),
-    shown this once."""
+    shown this once; `channels_html`: `channels_section`'s."""
     t = lambda key, **values: escape(text(key, lang, **values))  # noqa: E731
     other = "en" if lang == "zh" else "zh"
     notes = ""
@@ -37,6 +38,7 @@ def admin_page(lang: str, csrf_token: str, orgs: list[dict], kinds: tuple[str, .
 {_add_org_form(lang, csrf_token, kinds, t)}
 <h2>{t("admin_add_user")}</h2>
 {_add_user_form(lang, csrf_token, orgs, t)}
+{channels_html}
 </main></body></html>"""
 
 
@@ -96,3 +98,53 @@ def _add_user_form(lang: str, csrf_token: str, orgs: list[dict], t) -> str:
             f'autocomplete="new-password"></label>')
     return _form("/admin/users", lang, csrf_token, body, t("admin_add_user"), "admin-add")
 
+
+
+def channels_section(lang: str, csrf_token: str, orgs: list[dict], channels: dict[str, list[dict]],
+                     logs: dict[str, list[dict]]) -> str:
+    """Each organisation's notification channels (as `public_view` shows them: no secrets), a form
+    to add one, and each organisation's latest delivery attempts."""
+    t = lambda key, **values: escape(text(key, lang, **values))  # noqa: E731
+    rows = ""
+    for org_id, found in sorted(channels.items()):
+        for channel in found:
+            target = channel.get("url") or ", ".join(channel.get("to", ()))
+            remove = _form("/admin/channels/remove", lang, csrf_token, _hidden("org", org_id)
+                           + _hidden("channel", channel["id"]), t("admin_remove_channel"), "inline")
+            rows += (f'<tr><td><code>{escape(org_id)}</code></td><td><code>{escape(channel["id"])}</code></td>'
+                     f'<td>{escape(channel["kind"])}</td><td>{escape(target)}</td>'
+                     f'<td>{int(channel["digest_minutes"])}</td><td>{escape(channel["lang"])}</td><td>{remove}</td></tr>')
+    head = "".join(f"<th>{t(key)}</th>" for key in ("admin_org", "admin_id", "admin_channel_kind",
+                                                     "admin_channel_target", "admin_channel_digest",
+                                                     "admin_channel_lang", "admin_actions"))
+    table = (f'<table class="admin-channels"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+             if rows else f"<p>{t('admin_no_channels')}</p>")
+    return (f'<h2>{t("admin_channels")}</h2>{table}<h3>{t("admin_add_channel")}</h3>'
+            f'{_add_channel_form(lang, csrf_token, orgs, t)}'
+            + "".join(_delivery_log(org_id, records, t) for org_id, records in sorted(logs.items()) if records))
+
+
+def _add_channel_form(lang: str, csrf_token: str, orgs: list[dict], t) -> str:
+    options = "".join(f'<option value="{escape(org["id"])}">{escape(org["id"])}</option>' for org in orgs)
+    kinds = "".join(f'<option value="{kind}">{kind}</option>' for kind in ("webhook", "wecom", "dingtalk", "email"))
+    body = (f'<label>{t("admin_org")} <select name="org" required>{options}</select></label>'
+            f'<label>{t("admin_channel_kind")} <select name="kind">{kinds}</select></label>'
+            f'<label>{t("admin_channel_url")} <input name="url" type="url" maxlength="2000"></label>'
+            f'<label>{t("admin_channel_to")} <input name="to" maxlength="500"></label>'
+            f'<label>{t("admin_channel_secret")} <input name="secret" autocomplete="off"></label>'
+            f'<label>{t("admin_channel_digest")} '
+            f'<input name="digest_minutes" type="number" min="0" value="0"></label>'
+            f'<label>{t("admin_channel_lang")} <select name="channel_lang"><option value="zh">中文</option>'
+            f'<option value="en">English</option></select></label>')
+    return _form("/admin/channels", lang, csrf_token, body, t("admin_add_channel"), "admin-add")
+
+
+def _delivery_log(org_id: str, records: list[dict], t) -> str:
+    head = "".join(f"<th>{t(key)}</th>" for key in ("admin_log_at", "admin_channel_kind", "admin_log_notice",
+                                                     "admin_log_status", "admin_log_error"))
+    rows = "".join(f'<tr><td>{escape(r.get("at") or "")}</td><td>{escape(str(r.get("channel")))}</td>'
+                   f'<td><code>{escape(str(r.get("notice")))}</code></td>'
+                   f'<td>{escape(str(r.get("outcome")))} {escape(str(r.get("status") or ""))}</td>'
+                   f'<td>{escape(r.get("error") or "")}</td></tr>' for r in records)
+    return (f'<h3>{t("admin_delivery_log", org=org_id)}</h3>'
+            f'<table class="admin-log"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>')
