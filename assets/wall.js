@@ -49,20 +49,26 @@
     return li;
   }
 
+  /* A delay or a stuck box; an acknowledged one dimmed with its owner (as layouts/wall.py draws it). */
   function alertItem(item) {
     var li = document.createElement("li");
+    var mark = item.alert || {};
+    var state = mark.state || "none";
+    var dimmed = state === "acknowledged" ? " alert-acknowledged" : "";
+    li.setAttribute("data-alert-state", state);
     if (item.kind === "vessel") {
-      li.className = "alert-vessel";
+      li.className = "alert-vessel" + dimmed;
       li.setAttribute("data-vessel", item.imo);
       var a = document.createElement("a");
       a.href = "/vessels/" + encodeURIComponent(item.imo) + "?lang=" + (document.getElementById("wall").dataset.lang || "zh");
       a.textContent = "⚠ " + item.text;
       li.appendChild(a);
     } else {
-      li.className = "alert-box";
+      li.className = "alert-box" + dimmed;
       li.setAttribute("data-container", item.number);
       li.textContent = "◆ " + item.text;
     }
+    if (mark.label) { li.insertBefore(span("alert-owner", mark.label), li.firstChild); }  // first: a long line is cut at its end
     return li;
   }
 

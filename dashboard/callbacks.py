@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import ClientsideFunction, Dash, Input, Output, State, ctx, no_update
 
-from dashboard import demo_callbacks, manager_callbacks
+from dashboard import alert_callbacks, demo_callbacks, manager_callbacks
 from dashboard.pages import page_for, query_lang
 from dashboard.runtime import current_runtime
 from layouts import ids
@@ -34,6 +34,7 @@ def register(app: Dash) -> None:
     app.callback(Output(ids.PAGE, "children"), Input(ids.URL, "pathname"), State(ids.URL, "search"))(page_for)
     register_wall(app)
     manager_callbacks.register(app)
+    alert_callbacks.register(app)
     demo_callbacks.register(app)
 
     @app.callback(Output(ids.DEMO_STATUS, "children"), Output(ids.DEMO_ERROR, "children"),

@@ -31,6 +31,7 @@ from flask import request
 from flask_socketio import SocketIO, join_room
 
 from dashboard import wallview
+from dashboard.alerts.marks import AlertMarks
 from feeds.redis_client import STORE_ERRORS
 from layouts.i18n import LANGS, pick
 
@@ -57,6 +58,7 @@ class WallEmitter:
         self._position: dict = {"applied": "0-0", "head": None, "behind_seconds": None}
         self._position_at = -1e9
         self.figures = wallview.KeptFigures()
+        self.alert_marks = AlertMarks(svc.alerts)  # the delays' and stuck boxes' alert states, kept 1 s
         self._trends: dict = {}
         self._trends_at = -1e9
         self._stop = threading.Event()
@@ -110,6 +112,7 @@ class WallEmitter:
             trends = self.trends(now)
             with self.svc.store.lock:
                 facts, position = wallview.slow_facts(state, now), state.last_stream_id
+            facts["alert_marks"] = self.alert_marks.by_key()
             shared = self.figures(facts, trends)
             views = {lang: {**wallview.slow_view(facts, lang), **shared} for lang in LANGS}
         stamp = self._stamp(event, position, now)
@@ -183,8 +186,10 @@ class WallEmitter:
                     if version != seen_version:
                         seen_version = version
                         self._emit("fast")
-                    if moment - last_slow >= SLOW_SECONDS and (version != slow_version or moment - last_slow > 10):
-                        slow_version, last_slow = version, moment
+                    # an alert acknowledged or resolved changes the slow update as an event does
+                    slow_now = (version, self.alert_marks.version())
+                    if moment - last_slow >= SLOW_SECONDS and (slow_now != slow_version or moment - last_slow > 10):
+                        slow_version, last_slow = slow_now, moment
                         self._emit("slow")
                 if moment - last_beat >= HEARTBEAT_SECONDS:
                     last_beat = moment

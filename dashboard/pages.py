@@ -8,6 +8,7 @@ holding the display token can call with any path.
 from __future__ import annotations
 
 import re
+import time
 from urllib.parse import parse_qs
 
 from dash import html
@@ -17,6 +18,8 @@ from flask_wtf.csrf import generate_csrf
 from dashboard import demo_views, reports
 from dashboard.access import may_open
 from dashboard.runtime import current_runtime
+from dashboard.alerts.views import open_views
+from layouts.alerts import alerts_page
 from layouts.container import container_page
 from layouts.demo import demo_layout
 from layouts.feeds import feeds_page
@@ -68,6 +71,8 @@ def manager_body(path: str, query: dict, lang: str, identities):
             return container_page(reports.container_report(svc, match.group(1), identities=identities), lang)
     except reports.NotFound as missing:
         return not_found(missing, lang)
+    if path == "/alerts":  # the alert board (docs/alerts.md)
+        return alerts_page(open_views(svc.alerts, svc.profile.timezone), time.time(), lang)
     if path == "/feeds":
         return feeds_page(reports.feeds_report(svc), lang)
     if path == "/demo":

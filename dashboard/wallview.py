@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import orjson
 
+from dashboard.alerts.rules import box_key, call_key
 from dashboard.state import delays as state_delays
 from dashboard.state import kpis as state_kpis
 from dashboard.state.boxes import DONE, PARTY
@@ -71,10 +72,11 @@ def slow_facts(state, now: float) -> dict:
     zone = state.profile.timezone
     return {"kpis": kpis, "zone": zone, "profile": state.profile,
             "chain": chain(state, kpis["stage_dwell"]),
-            "vessels": [(state.calls[key].imo, state.calls[key].name, reasons)
+            "vessels": [(state.calls[key].imo, state.calls[key].name, reasons, call_key(*key))
                         for key, reasons in sorted(delayed.items())[:5]],
             "boxes": [{"number": box.number, "stage": box.stage, "since": box.since,
-                       "party": "customs" if box.held else PARTY[box.stage]}
+                       "party": "customs" if box.held else PARTY[box.stage],
+                       "key": box_key(box.number, box.start, box.stage)}
                       for box, _ in state_delays.worst_late(state, now)],
             "schematic": schematic(state), "gantt_rows": gantt_rows(state, now, delayed)}
 
@@ -150,17 +152,30 @@ def chain_view(nodes: dict, lang: str) -> dict:
 
 
 def alerts_view(facts: dict, lang: str) -> list[dict]:
-    """The delayed vessels (up to 5), then the boxes longest past their SLA (up to 5)."""
+    """The delayed vessels (up to 5), then the boxes longest past their SLA (up to 5); each with
+    its alert's state (`facts["alert_marks"]`: condition key → open alert, dashboard/alerts/)."""
+    marks = facts.get("alert_marks") or {}
     items = []
-    for imo, name, reasons in facts["vessels"]:
+    for imo, name, reasons, key in facts["vessels"]:
         why = ", ".join(i18n.text("reason_" + r, lang) for r in reasons)
-        items.append({"kind": "vessel", "imo": imo, "text": i18n.text("delayed_vessel", lang, name=name or imo, why=why)})
+        items.append({"kind": "vessel", "imo": imo, "alert": alert_mark(marks.get(key)),
+                      "text": i18n.text("delayed_vessel", lang, name=name or imo, why=why)})
     for box in facts["boxes"]:
-        items.append({"kind": "box", "number": box["number"], "text": i18n.text(
+        mark = alert_mark(marks.get(box["key"]))
+        items.append({"kind": "box", "number": box["number"], "alert": mark, "text": i18n.text(
             "stuck_box", lang, number=box["number"], stage=i18n.text("stage_" + box["stage"], lang),
             party=i18n.text("party_" + box["party"], lang),
             since=i18n.short_time(datetime.fromtimestamp(box["since"], facts["zone"]), lang))})
     return items
+
+
+def alert_mark(alert: dict | None) -> dict | None:
+    """What the wall shows of an item's alert: its state, who owns it (acknowledged: "✓ name")."""
+    if alert is None:
+        return None
+    owner = alert["acknowledged_by"] if alert["state"] == "acknowledged" else None
+    return {"state": alert["state"], "owner": owner, "label": f"✓ {owner}" if owner else "",
+            "escalated": alert.get("escalated_at") is not None}
 
 
 def feed_rows(feeds: dict, lang: str) -> list[dict]:

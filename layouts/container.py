@@ -8,6 +8,7 @@ from datetime import datetime
 
 from dash import html
 
+from layouts.alerts import alert_strip
 from layouts.i18n import duration, stage_name, stamp, text
 
 
@@ -86,4 +87,5 @@ def retracted_note(entry: dict, lang: str) -> html.Span:
 
 
 def container_page(box: dict, lang: str) -> html.Div:
-    return html.Div([status_card(box, lang), parcel_timeline(box["timeline"], lang)], className="container-page")
+    return html.Div([status_card(box, lang), alert_strip({"number": box["number"]}, lang),  # shown when the box has an open alert
+                     parcel_timeline(box["timeline"], lang)], className="container-page")

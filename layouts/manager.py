@@ -8,8 +8,8 @@ from dash import dcc, html
 from layouts import ids
 from layouts.i18n import text
 
-NAV = (("/vessels", "nav_vessels"), ("/feeds", "nav_feeds"), ("/", "nav_wall"), ("/demo", "nav_demo"),
-       ("/admin", "nav_admin"))
+NAV = (("/vessels", "nav_vessels"), ("/alerts", "nav_alerts"), ("/feeds", "nav_feeds"), ("/", "nav_wall"),
+       ("/demo", "nav_demo"), ("/admin", "nav_admin"))
 # AG Grid in the pages' dark colours (the theming API of AG Grid 33+)
 GRID_THEME = {"function": "themeQuartz.withParams({backgroundColor: '#0f1a2e', foregroundColor: '#e6edf3', "
                           "headerBackgroundColor: '#16233b', accentColor: '#7cc4ff', fontSize: 15})"}

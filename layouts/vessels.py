@@ -8,6 +8,7 @@ from dash import dcc, html
 from dash_socketio import DashSocketIO
 
 from layouts import ids
+from layouts.alerts import alert_strip
 from layouts.container import event_class, retracted_note
 from layouts.i18n import duration, number, share, stage_name, stamp, text
 from layouts.manager import GRID_THEME, page_title
@@ -157,6 +158,7 @@ def vessel_page(view: dict, lang: str) -> html.Div:
                     href=f"/vessels/{imo}/boxes.csv?lang={lang}", download=f"{imo}-boxes.csv")
     return html.Div(className="vessel-page", children=[
         html.Section(vessel_header(view, lang), id=ids.VESSEL_HEADER, className="vessel-header"),
+        alert_strip({"imo": imo, "voyage": view["voyage"]}, lang),  # shown when the call has an open alert
         html.Div(className="vessel-facts", children=[
             html.Section(stage_breakdown(view["boxes"], lang), id=ids.VESSEL_STAGES, className="panel"),
             html.Section(bottleneck(view, lang), id=ids.VESSEL_BOTTLENECK, className="panel"),

@@ -86,13 +86,25 @@ def ticker(items: list[dict]) -> html.Ul:
                             **{"data-event-id": i["id"]}) for i in items], id=ids.TICKER)
 
 
+def alert_item(item: dict, lang: str) -> html.Li:
+    """One delay or stuck box; an acknowledged one dimmed, its owner first (the line may be cut at its
+    end). assets/wall.js draws the same."""
+    mark = item.get("alert") or {}
+    state = mark.get("state") or "none"
+    owner = html.Span(mark["label"], className="alert-owner") if mark.get("label") else None
+    dimmed = " alert-acknowledged" if state == "acknowledged" else ""
+    if item["kind"] == "vessel":
+        link = html.A(["⚠ ", item["text"]], href=f"/vessels/{item['imo']}?lang={lang}")
+        return html.Li([owner, link] if owner else link,
+                       className="alert-vessel" + dimmed, **{"data-vessel": item["imo"], "data-alert-state": state})
+    return html.Li([owner, "◆ ", item["text"]] if owner else ["◆ ", item["text"]], className="alert-box" + dimmed,
+                   **{"data-container": item["number"], "data-alert-state": state})
+
+
 def alert_list(items: list[dict], lang: str) -> html.Ul:
     if not items:
         return html.Ul([html.Li(text("no_alerts", lang), className="alert-none")], id=ids.ALERTS)
-    return html.Ul([html.Li(html.A(["⚠ ", i["text"]], href=f"/vessels/{i['imo']}?lang={lang}"), className="alert-vessel",
-                            **{"data-vessel": i["imo"]}) if i["kind"] == "vessel"
-                    else html.Li(["◆ ", i["text"]], className="alert-box", **{"data-container": i["number"]})
-                    for i in items], id=ids.ALERTS)
+    return html.Ul([alert_item(item, lang) for item in items], id=ids.ALERTS)
 
 
 def feed_table(rows: list[dict]) -> html.Ul:

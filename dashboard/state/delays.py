@@ -78,7 +78,7 @@ def stage_dwell(state, now: float) -> dict:
     return dwell
 
 
-def _late_calls(state, limit: float):
+def late_calls(state, limit: float):
     """Awaiting discharge: (the boxes' call key, call, its waiting boxes {box: held}) for each call
     berthed before `limit`; boxes that name only their ship are resolved one by one."""
     for key, boxes in state.stages[DISCHARGE].by_call.items():
@@ -107,7 +107,7 @@ def late_by_stage(state, now: float) -> dict[tuple, tuple[int, float, int, float
             counted = index.late_hours(limit)
         else:
             counted = [0, 0.0, 0, 0.0]
-            for _, call, boxes in _late_calls(state, limit):
+            for _, call, boxes in late_calls(state, limit):
                 held = sum(boxes.values())
                 hours = (limit - call.berthed) / HOUR
                 counted = [counted[0] + len(boxes), counted[1] + len(boxes) * hours,
@@ -123,7 +123,7 @@ def late_per_call(state, now: float) -> dict[tuple, int]:
     for (direction, stage), index in state.stages.items():
         limit = sla_limit(state, direction, stage, now)
         if not index.tracks_late:
-            for _, call, boxes in _late_calls(state, limit):
+            for _, call, boxes in late_calls(state, limit):
                 counts[call.key] = counts.get(call.key, 0) + len(boxes)
             continue
         index.move_boundary(limit)
@@ -147,7 +147,7 @@ def worst_late(state, now: float, k: int = 5) -> list[tuple]:
             index.move_boundary(limit)
             candidates += [(box, (limit - since) / HOUR) for since, box in index.oldest(k) if since < limit]
         else:
-            for key, call, boxes in _late_calls(state, limit):
+            for key, call, boxes in late_calls(state, limit):
                 hours = (limit - call.berthed) / HOUR
                 first = index.first_by_number(key, k) if key[1] is not None else \
                     heapq.nsmallest(k, boxes, key=lambda b: b.number)
@@ -163,7 +163,7 @@ def late_boxes(state, now: float) -> list[tuple]:
         if index.tracks_late:
             late += [(box, (limit - since) / HOUR) for since, _, _, box in index.order.irange(maximum=(limit,))]
         else:
-            for _, call, boxes in _late_calls(state, limit):
+            for _, call, boxes in late_calls(state, limit):
                 late += [(box, (limit - call.berthed) / HOUR) for box in boxes]
     return late
 
