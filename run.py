@@ -129,6 +129,10 @@ def serve(args: argparse.Namespace, config: Config) -> int:
             embedded = EmbeddedRedis(config.data_dir)
             config = config.replace(redis_url=embedded.start())
             print(f"embedded Redis at {config.redis_url} (data in {embedded.data_dir})", flush=True)
+        if config.demo:  # the parties the simulator names, and the trucker who follows his boxes on /track
+            from dashboard.auth import demo_access
+            from dashboard.demo_orgs import prepare_demo_orgs
+            prepare_demo_orgs(config, demo_access(config.data_dir)["trucker_password"])
         print_urls(config, f"demo: {config.demo_scenario} at ×{config.demo_speed:g}" if config.demo
                    else "ingest worker" if config.role == "ingest" else "live partner data")
         PortPulseServer(config, make_simulator=demo_simulator if config.demo else None).run()
@@ -168,6 +172,8 @@ def print_urls(config: Config, mode: str) -> None:
             lines.append(f"  the wall:         {base}/?token={access['wall_token']}")
         if access.get("user") in config.users:
             lines.append(f"  managers:         {base}/login  (user {access['user']}, password {access['password']})")
+            # the demo's own accounts only: with DP_USERS set, no password is printed
+            lines.append(f"  a trucker's phone: {base}/track  (user trucker, password {access['trucker_password']})")
         lines.append(f"  demo controls:    {base}/demo")
     lines.append(f"  health:           {base}/healthz")
     print("\n".join(lines), flush=True)

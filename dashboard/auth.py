@@ -107,7 +107,16 @@ def login() -> Response:
     session.update(user=name, since=time.time(), pw=password_fingerprint(hashed), lang=lang)
     session.permanent = True
     log.info("%s logged in", name)
-    return redirect(target if target != "/" else "/vessels", 302)
+    return redirect(target if target != "/" else landing_page(name), 302)
+
+
+def landing_page(name: str) -> str:
+    """Where a login without `next=` lands: an organisation's people on their boxes (the phone
+    page, /track), the managers on the vessels."""
+    svc = current_runtime().svc
+    account = None if name in svc.config.users else svc.directory.account(name)  # managers win on a name
+    org = svc.directory.org(account.org) if account else None
+    return "/track" if org is not None and not org.sees_all else "/vessels"  # the task force sees the port
 
 
 @bp.post("/logout")
@@ -127,14 +136,19 @@ def _form(lang: str, target: str, problem: str | None = None, status: int = 200)
 
 
 def demo_access(data_dir: Path) -> dict:
-    """The demo's account and wall token, made once and kept in the data directory (0600), so a
-    presenter's bookmarks keep working between runs."""
+    """The demo's account and wall token, and its trucker's password (dashboard/demo_orgs.py),
+    made once and kept in the data directory (0600), so a presenter's bookmarks keep working
+    between runs. A file from before the trucker gets the trucker's password added."""
     path = Path(data_dir) / "demo-access.json"
     try:
-        return json.loads(path.read_text())
+        access = json.loads(path.read_text())
     except (FileNotFoundError, ValueError):
-        pass
-    access = {"user": "demo", "password": secrets.token_urlsafe(12), "wall_token": secrets.token_urlsafe(24)}
+        access = None
+    if not isinstance(access, dict) or "wall_token" not in access:
+        access = {"user": "demo", "password": secrets.token_urlsafe(12), "wall_token": secrets.token_urlsafe(24)}
+    elif "trucker_password" in access:
+        return access
+    access["trucker_password"] = secrets.token_urlsafe(12)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:

@@ -42,7 +42,8 @@ class Emitter:
     def terminal(self, index: int) -> str:
         return f"terminal.{self.profile.terminals[index].id}"
 
-    def box(self, now: float, kind: str, source: str, box, call=None, classifier=None, **data) -> None:
+    def box(self, now: float, kind: str, source: str, box, call=None, classifier=None, parties=None, **data) -> None:
+        """`parties`: the organisations the box is for (simulator/parties.py), or None."""
         self.emit(now, kind, source, container=box.number, direction=box.direction,
                   vessel=call.imo if call is not None else None, voyage=call.voyage if call is not None else None,
-                  classifier=classifier, data=data or None)
+                  classifier=classifier, data=data or None, parties=parties)

@@ -8,7 +8,7 @@ to the inspection site, or the box is released at the gate and stacked for its s
 
 from __future__ import annotations
 
-from simulator import customs, draws
+from simulator import customs, draws, parties
 from simulator.emitter import CUSTOMS
 from simulator.imports import INTERNAL_TRIP_MINUTES, MINUTE, P_TRUCK, yard_move
 
@@ -50,7 +50,8 @@ def export_box(model, box, call):
     declared = declared_at(box, gate_at, model.scenario.has("early_declaration"))
     if declared <= gate_at:
         yield model.at(declared)
-        emit.box(env.now, "declaration.filed", CUSTOMS, box, declaration=box.declaration.number)
+        emit.box(env.now, "declaration.filed", CUSTOMS, box, declaration=box.declaration.number,
+                 parties=parties.of_declaration(box))
     yield model.at(gate_at)
     yield from model.until_open()
     checked = customs.check_done(declared, box.declaration.key)
@@ -86,7 +87,8 @@ def in_the_yard(model, box, call, declared: float, checked: float, site: int):
     reported = (env.now // every + 1) * every
     if declared > env.now:
         yield model.at(declared)
-        model.emit.box(env.now, "declaration.filed", CUSTOMS, box, declaration=box.declaration.number)
+        model.emit.box(env.now, "declaration.filed", CUSTOMS, box, declaration=box.declaration.number,
+                       parties=parties.of_declaration(box))
     yield from customs.decide(model, max(env.now, reported, checked))
     if not model.selected(box.declaration):
         customs.release(model, box)

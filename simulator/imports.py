@@ -9,7 +9,7 @@ box goes straight to the inspection site, or onto the truck waiting at the ship'
 
 from __future__ import annotations
 
-from simulator import customs, draws
+from simulator import customs, draws, parties
 from simulator.emitter import CUSTOMS
 
 HOUR = 3600.0
@@ -85,7 +85,8 @@ def traditional_decision(model, box, call, berthed: float, tally_done, site: int
     declared = declared_at(box, call, berthed, model.scenario.has("early_declaration"))
     if declared > env.now:
         yield model.at(declared)
-        model.emit.box(env.now, "declaration.filed", CUSTOMS, box, declaration=box.declaration.number)
+        model.emit.box(env.now, "declaration.filed", CUSTOMS, box, declaration=box.declaration.number,
+                       parties=parties.of_declaration(box))
     yield from customs.decide(model, max(env.now, customs.check_done(declared, box.declaration.key)))
     if not model.selected(box.declaration):
         customs.release(model, box)

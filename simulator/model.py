@@ -12,7 +12,7 @@ from datetime import date
 
 import simpy
 
-from simulator import draws, exports, imports, ships
+from simulator import draws, exports, imports, parties, ships
 from simulator.clock import PortClock
 from simulator.emitter import CUSTOMS, SERVICES, Emitter
 from simulator.scenario import Scenario
@@ -134,6 +134,7 @@ class PortModel:
         gates = terminal.gates
         gate_id = gates[int(draws.uniform01(box.key, P_GATE) * len(gates))]["id"] if gates else "G1"
         self.emit.box(self.env.now, kind, self.emit.terminal(terminal_index), box, gate=gate_id,
+                      parties=parties.of_gate(box),
                       truck=f"闽D{int(draws.uniform01(box.key, P_GATE + 1) * 1e5):05d}", **data)
 
     # -- ships ---------------------------------------------------------------------------------
@@ -158,7 +159,8 @@ class PortModel:
                         if box.declaration.early("import", drive))
         for at, _, box in lodged:
             yield self.at(at)
-            self.emit.box(self.env.now, "declaration.filed", CUSTOMS, box, declaration=box.declaration.number)
+            self.emit.box(self.env.now, "declaration.filed", CUSTOMS, box, declaration=box.declaration.number,
+                          parties=parties.of_declaration(box))
 
     def vessel_call(self, call: CallPlan):
         terminal = self.emit.terminal(call.terminal)

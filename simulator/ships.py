@@ -7,7 +7,7 @@ is rolled to the next ship at the same terminal; the ship does not wait for it.
 
 from __future__ import annotations
 
-from simulator import imports
+from simulator import imports, parties
 from simulator.emitter import TALLY
 
 HOUR = 3600.0
@@ -29,6 +29,7 @@ def discharge(model, call, berth: str, berthed: float):
         to = imports.destination(model, box, call, berthed)
         model.discharged[box.serial] = env.now
         model.emit.box(env.now, "container.discharged", TALLY, box, call, berth=berth,
+                       parties=parties.of_discharge(box),
                        crane=f"QC{index % call.cranes + 1}", to="yard" if to == "released" else to)
         env.process(imports.after_discharge(model, box, call, to, berthed, tally_done))
     tally_done.succeed()
