@@ -10,6 +10,7 @@ from babel.dates import format_datetime, format_time
 from babel.numbers import format_decimal, format_percent
 
 from layouts.i18n_manager import MANAGER_TEXT
+from layouts.i18n_track import TRACK_TEXT
 
 LANGS = ("zh", "en")
 LOCALES = {"zh": "zh_CN", "en": "en_US"}
@@ -111,6 +112,7 @@ TEXT = {
     "report_back": ("返回演示控制", "Back to the demo controls"),
 }
 TEXT.update(MANAGER_TEXT)
+TEXT.update(TRACK_TEXT)
 
 
 def text(key: str, lang: str, **values) -> str:
