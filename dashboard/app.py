@@ -11,8 +11,8 @@ from flask import Flask, request
 from flask_socketio import SocketIO
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from dashboard import access, admin, auth, callbacks, demo
-from dashboard.api import dcsa_publisher, errors, export, health, ingest, partners, read, subscriptions
+from dashboard import access, admin, auth, callbacks, demo, track
+from dashboard.api import alerts as alerts_api, dcsa_publisher, errors, export, health, ingest, partners, read, subscriptions, watches
 from dashboard.config import Config
 from dashboard.emitter import WallEmitter
 from dashboard.limits import make_limiter, partner_key
@@ -36,7 +36,7 @@ def create_app(config: Config | None = None, *, start: bool = True, make_simulat
     svc = PortPulse(config)
     limiter = guard(server, svc, config)
     for blueprint in (auth.bp, ingest.bp, partners.bp, health.bp, read.bp, export.bp, demo.bp,
-                      dcsa_publisher.bp, subscriptions.bp, admin.bp):
+                      dcsa_publisher.bp, subscriptions.bp, admin.bp, track.bp, alerts_api.bp, watches.bp):
         server.register_blueprint(blueprint)
     errors.install(server)
     socketio = SocketIO(server, async_mode="threading")

@@ -72,6 +72,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name}: {raw!r} is not a whole number") from None
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}: {raw!r} is not a number") from None
+    if not value > 0:
+        raise ConfigError(f"{name}: {raw!r} must be more than 0")
+    return value
+
+
 def _rate(env: Mapping[str, str], name: str, default: str) -> str:
     """A request limit as flask-limiter reads it: `600 per minute`, `10/second`."""
     raw = env.get(name) or default
@@ -132,6 +145,19 @@ class Config:
     delivery_attempts: int = 10  # failed callbacks in a row before a subscription is parked
     delivery_retry_ms: int = 1000  # the first wait after a failed callback; doubled each time
     delivery_park_seconds: int = 3600  # or failing for this long
+    alert_escalate_minutes: float = 30.0  # an alert unacknowledged this long goes to the task force (docs/alerts.md)
+    alert_history_days: int = 90  # alert transitions kept this long (the CSV export's reach)
+    notify_attempts: int = 10  # failed notification deliveries in a row before one is given up (dashboard/notify/)
+    notify_retry_ms: int = 1000  # the first wait after a failed notification delivery; doubled each time
+    notify_park_seconds: int = 86400  # or failing for this long
+    notify_base_url: str = ""  # the site's public address, put before the links in messages
+    notify_keep_days: int = 30  # how long a (recipient, notice) is remembered as sent: never sent twice within
+    notify_log_size: int = 200  # delivery attempts kept per organisation
+    notify_notices: int = 200  # live notices kept per user
+    notify_delay_check_seconds: int = 30  # how often delayed vessels are looked for
+    notify_digest_unit_seconds: int = 60  # a digest's window is `digest_minutes` of these (tests shorten it)
+    smtp_url: str | None = None  # smtp://host:port, smtp+starttls://…, smtps://…; user:password@ allowed
+    smtp_from: str = "portpulse@localhost"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Config":
@@ -164,6 +190,19 @@ class Config:
             delivery_attempts=_int(env, "DP_DELIVERY_ATTEMPTS", cls.delivery_attempts),
             delivery_retry_ms=_int(env, "DP_DELIVERY_RETRY_MS", cls.delivery_retry_ms),
             delivery_park_seconds=_int(env, "DP_DELIVERY_PARK_SECONDS", cls.delivery_park_seconds),
+            alert_escalate_minutes=_float(env, "DP_ALERT_ESCALATE_MINUTES", cls.alert_escalate_minutes),
+            alert_history_days=_int(env, "DP_ALERT_HISTORY_DAYS", cls.alert_history_days),
+            notify_attempts=_int(env, "DP_NOTIFY_ATTEMPTS", cls.notify_attempts),
+            notify_retry_ms=_int(env, "DP_NOTIFY_RETRY_MS", cls.notify_retry_ms),
+            notify_park_seconds=_int(env, "DP_NOTIFY_PARK_SECONDS", cls.notify_park_seconds),
+            notify_base_url=env.get("DP_NOTIFY_BASE_URL") or cls.notify_base_url,
+            notify_keep_days=_int(env, "DP_NOTIFY_KEEP_DAYS", cls.notify_keep_days),
+            notify_log_size=_int(env, "DP_NOTIFY_LOG_SIZE", cls.notify_log_size),
+            notify_notices=_int(env, "DP_NOTIFY_NOTICES", cls.notify_notices),
+            notify_delay_check_seconds=_int(env, "DP_NOTIFY_DELAY_CHECK_SECONDS", cls.notify_delay_check_seconds),
+            notify_digest_unit_seconds=_int(env, "DP_NOTIFY_DIGEST_UNIT_SECONDS", cls.notify_digest_unit_seconds),
+            smtp_url=env.get("DP_SMTP_URL") or None,
+            smtp_from=env.get("DP_SMTP_FROM") or cls.smtp_from,
         )
         values.update(overrides)
         return cls(**values)

@@ -50,7 +50,7 @@ def reset_namespace(svc) -> None:
         client.set(keys.generation, svc.generation)
         found = list(client.scan_iter(match=f"dp:{{{svc.config.port_id}}}:*", count=1000))
         keep = {keys.control.encode(), keys.generation.encode()}  # commands queued meanwhile survive
-        keep |= {key.encode() for key in keys.directory()}  # a reset wipes the port's data, never its accounts
+        keep |= {key.encode() for key in keys.directory() + keys.notify()}  # never accounts, watches, channels
         doomed = [key for key in found if key not in keep]
         for start in range(0, len(doomed), 500):
             client.delete(*doomed[start:start + 500])

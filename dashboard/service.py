@@ -9,10 +9,13 @@ import time
 import redis
 
 from dashboard.access import KeyRing
+from dashboard.alerts.lifecycle import ALERT_SECONDS, AlertLifecycle
+from dashboard.alerts.store import AlertStore
 from dashboard.config import Config
 from dashboard.history import KpiHistory
 from dashboard.lease import Lease, holder_name
 from dashboard.memory import settle
+from dashboard.notify import start_notifier
 from dashboard.orgs import Directory
 from dashboard.state.port import PortState
 from dashboard.store import Every, StateStore, snapshot_if_changed
@@ -48,8 +51,12 @@ class PortPulse:
         holder = holder_name(config.http_port, config.data_dir)
         self.leases = {job: Lease(self.redis, self.publisher.keys.lease(job), holder,
                                   expiry_seconds=LEASE_PERIODS * seconds + 5)
-                       for job, seconds in (("snapshots", config.snapshot_seconds), ("history", config.history_seconds))}
+                       for job, seconds in (("snapshots", config.snapshot_seconds), ("history", config.history_seconds),
+                                            ("alerts", ALERT_SECONDS))}
+        self.alerts = AlertStore(self.redis, config.port_id)  # alerts with owners (docs/alerts.md)
+        self.alert_lifecycle = AlertLifecycle(self, self.alerts, self.leases["alerts"])
         self.consumer: LogConsumer | None = None
+        self.notifier = None  # dashboard.notify.worker.NotifyWorker, while started
         self.timers: list[Every] = []
         self.started_at = time.time()
         self.cold_start_seconds: float | None = None
@@ -65,10 +72,12 @@ class PortPulse:
                                     on_rejected=self._dead_letter_from_log, lock=self.store.lock)
         self.consumer.start()
         self.generation = self._read_generation()
+        self.notifier = start_notifier(self)  # watchers' notices and their organisations' channels
         self.timers = [
             Every("resets", RESET_CHECK_SECONDS, self.follow_resets, at_stop=False).start(),
             Every("snapshots", self.config.snapshot_seconds, self.snapshot).start(),
             Every("kpi-history", self.config.history_seconds, self.record_history, at_stop=False).start(),
+            Every("alerts", ALERT_SECONDS, self.alert_lifecycle.run, at_stop=False).start(),
         ]
         return self
 
@@ -139,6 +148,8 @@ class PortPulse:
             log.warning("dead-letter entry not written: %s", exc)
 
     def stop(self) -> None:
+        if self.notifier is not None:
+            self.notifier.stop()  # sends under way finish and are recorded: none is sent twice
         if self.consumer:
             self.consumer.stop()
         for timer in self.timers:

@@ -111,6 +111,86 @@ class PortKeys:
         """The keys of the organisations' directory: a demo reset wipes data, never accounts."""
         return [self.orgs, self.accounts, self.org_keys, self.directory_version]
 
+    # -- watchlists and notifications (dashboard/notify/, docs/notifications.md) -----------------
+    @property
+    def watches(self) -> str:
+        """Hash: user name → JSON list of its watch keys (`box:<n>`, `vessel:<imo>`,
+        `declaration:<id>`, `org:*`). Kept by a reset."""
+        return self._key("notify:watches")
+
+    @property
+    def watch_version(self) -> str:
+        """String: a counter bumped with every watch change; each process re-reads them when it moved."""
+        return self._key("notify:watch_version")
+
+    @property
+    def channels(self) -> str:
+        """Hash: org id → JSON list of its notification channels (secrets in full). Kept by a reset."""
+        return self._key("notify:channels")
+
+    @property
+    def outbox(self) -> str:
+        """Sorted set: delivery id → when it is due (epoch seconds); a claimed one is pushed ahead."""
+        return self._key("notify:outbox")
+
+    @property
+    def outbox_bodies(self) -> str:
+        """Hash: delivery id → JSON of what to send, where, and its attempts so far."""
+        return self._key("notify:outbox_bodies")
+
+    @property
+    def outbox_claimed(self) -> str:
+        """Set: delivery ids being sent now; a new holder of the worker's lease sends them again."""
+        return self._key("notify:outbox_claimed")
+
+    def notice_once(self, recipient: str, notice_id: str) -> str:
+        """String with a long expiry: set (NX) when a notice is first enqueued for a recipient."""
+        return self._key(f"notify:once:{recipient}:{notice_id}")
+
+    def digest(self, channel_id: str) -> str:
+        """List: notices waiting for a digest channel's next message."""
+        return self._key(f"notify:digest:{channel_id}")
+
+    def notices(self, user: str) -> str:
+        """Stream (capped): a user's live notices, for the page (`GET /api/v1/notices`)."""
+        return self._key(f"notify:notices:{user}")
+
+    def notify_log(self, org_id: str) -> str:
+        """List: an organisation's latest delivery attempts, newest first (capped)."""
+        return self._key(f"notify:log:{org_id}")
+
+    @property
+    def notify_cursor(self) -> str:
+        """String: the stream id of the last log entry the notification worker has looked at."""
+        return self._key("notify:cursor")
+
+    def notify(self) -> list[str]:
+        """People's watchlists and organisations' channels: a demo reset keeps them (the outbox,
+        the notices and the delivery logs are data, and go)."""
+        return [self.watches, self.watch_version, self.channels]
+
+    @property
+    def alerts_open(self) -> str:
+        """Hash: open alerts (raised or acknowledged), alert id → JSON (dashboard/alerts/store.py)."""
+        return self._key("alerts:open")
+
+    @property
+    def alerts_history(self) -> str:
+        """Stream: every alert transition (raised, acknowledged, escalated, resolved), capped and
+        trimmed to `DP_ALERT_HISTORY_DAYS`."""
+        return self._key("alerts:history")
+
+    @property
+    def alerts_dismissed(self) -> str:
+        """Hash: condition key → the alert a manager resolved by hand; not raised again while the
+        condition lasts."""
+        return self._key("alerts:dismissed")
+
+    @property
+    def alerts_version(self) -> str:
+        """String: a counter bumped with every alert transition (the wall's cache looks at it)."""
+        return self._key("alerts:version")
+
     @property
     def limits(self) -> str:
         """Prefix of the request-limit counters (flask-limiter's, with their own expiry)."""

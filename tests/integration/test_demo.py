@@ -95,9 +95,11 @@ def test_reset_clears_the_demo_namespace_alone_and_the_state(tmp_path, start_ser
     wait_for(lambda: service.health()["events_applied"] == 0, what="an empty state after the reset")
     assert read(service, "/api/v1/vessels")["count"] == 0
     assert live.client.xlen(PortKeys("xiamen").events) == 1, "live data must survive a demo reset"
-    # left: the new generation (other replicas follow it), the jobs' leases (taken again at once)
-    # and at most the empty state's snapshot
-    left = set(live.client.keys("dp:{demo}:*")) - {b"dp:{demo}:snapshot", b"dp:{demo}:generation"}
+    # left: the new generation (other replicas follow it), the jobs' leases (taken again at once),
+    # the organisations, accounts, watchlists and channels (a reset wipes data, never people), and at most the
+    # empty state's snapshot
+    kept = {key.encode() for key in PortKeys("demo").directory() + PortKeys("demo").notify()}
+    left = set(live.client.keys("dp:{demo}:*")) - {b"dp:{demo}:snapshot", b"dp:{demo}:generation"} - kept
     assert all(key.startswith((b"dp:{demo}:snapshot:", b"dp:{demo}:lease:")) for key in left), left
     snapshot = live.client.hgetall("dp:{demo}:snapshot")
     if snapshot:

@@ -42,6 +42,19 @@ DEFAULTS = {
     "delivery_attempts": 10,
     "delivery_retry_ms": 1000,
     "delivery_park_seconds": 3600,
+    "alert_escalate_minutes": 30.0,
+    "alert_history_days": 90,
+    "notify_attempts": 10,
+    "notify_retry_ms": 1000,
+    "notify_park_seconds": 86400,
+    "notify_base_url": "",
+    "notify_keep_days": 30,
+    "notify_log_size": 200,
+    "notify_notices": 200,
+    "notify_delay_check_seconds": 30,
+    "notify_digest_unit_seconds": 60,
+    "smtp_url": None,
+    "smtp_from": "portpulse@localhost",
 }
 
 # (variable, text in the environment, attribute, value expected)
@@ -75,6 +88,19 @@ VARIABLES = [
     ("DP_DELIVERY_ATTEMPTS", "3", "delivery_attempts", 3),
     ("DP_DELIVERY_RETRY_MS", "50", "delivery_retry_ms", 50),
     ("DP_DELIVERY_PARK_SECONDS", "60", "delivery_park_seconds", 60),
+    ("DP_ALERT_ESCALATE_MINUTES", "0.5", "alert_escalate_minutes", 0.5),
+    ("DP_ALERT_HISTORY_DAYS", "30", "alert_history_days", 30),
+    ("DP_NOTIFY_ATTEMPTS", "3", "notify_attempts", 3),
+    ("DP_NOTIFY_RETRY_MS", "50", "notify_retry_ms", 50),
+    ("DP_NOTIFY_PARK_SECONDS", "600", "notify_park_seconds", 600),
+    ("DP_NOTIFY_BASE_URL", "https://pulse.port.example", "notify_base_url", "https://pulse.port.example"),
+    ("DP_NOTIFY_KEEP_DAYS", "7", "notify_keep_days", 7),
+    ("DP_NOTIFY_LOG_SIZE", "50", "notify_log_size", 50),
+    ("DP_NOTIFY_NOTICES", "20", "notify_notices", 20),
+    ("DP_NOTIFY_DELAY_CHECK_SECONDS", "5", "notify_delay_check_seconds", 5),
+    ("DP_NOTIFY_DIGEST_UNIT_SECONDS", "1", "notify_digest_unit_seconds", 1),
+    ("DP_SMTP_URL", "smtps://mail.port.example:465", "smtp_url", "smtps://mail.port.example:465"),
+    ("DP_SMTP_FROM", "pulse@port.example", "smtp_from", "pulse@port.example"),
 ]
 INT_VARIABLES = [v for v, _, attr, _ in VARIABLES if type(DEFAULTS[attr]) is int]
 
