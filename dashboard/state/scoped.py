@@ -60,12 +60,14 @@ def vessel_list(state, now: float, identities) -> list[dict]:
 def visible_calls(state, identities) -> list:
     """The calls the viewer sees, found through the party index (never a walk over the port)."""
     found = {state.calls[key] for key in state.party_index.calls_for(identities) if key in state.calls}
+    found = {call for call in found if sees_call(state, call, identities)}
     for number in state.party_index.boxes_for(identities):
-        for visit in seen_visits(state, number, identities):
+        for visit in state.boxes.get(number, ()):
             call = state.call_of(visit)
-            if call is not None:
+            # many boxes share a few calls: a call found once needs no more timelines read
+            if call is not None and call not in found and sees_visit(visit, identities):
                 found.add(call)
-    return [call for call in found if sees_call(state, call, identities)]
+    return list(found)
 
 
 def scoped_search(state, query: str, identities) -> dict:
