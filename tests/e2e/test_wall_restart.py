@@ -37,6 +37,7 @@ pytestmark = pytest.mark.e2e
 FRESH_SECONDS = 10        # a marker older than this must be on the page whenever LIVE is shown
 DELIVERY_SECONDS = 10     # service answering /healthz → the marker on the same page
 SOCKET_GRACE_MS = 1000    # the process has exited: the page knows within this
+DOWN_SAMPLED_MS = 1000    # and then stays down at least this long, sampled all the while
 SEQ_WELL_INTO_HUNDREDS = 300
 BACKLOG_EVENTS = 150_000  # a few seconds' catching up for the restarted process
 CATCH_UP_SECONDS = 45
@@ -238,6 +239,8 @@ def test_a_restarted_service_reaches_the_same_page_and_live_never_covers_missing
     event = marker(name)
     published_at = now_ms()
     assert publisher.publish([event])[0], "the marker was not appended to the log"
+    # down long enough to see the page while it is: a new process can answer in under a second
+    page.wait_for_timeout(max(0, down_at + SOCKET_GRACE_MS + DOWN_SAMPLED_MS - now_ms()))
     second = start(http_port=first.http_port)
     up_at = now_ms()
     delivered = marker_shown(page, event["id"], DELIVERY_SECONDS)
