@@ -39,7 +39,7 @@ DELIVERY_SECONDS = 10     # service answering /healthz → the marker on the sam
 SOCKET_GRACE_MS = 1000    # the process has exited: the page knows within this
 DOWN_SAMPLED_MS = 1000    # and then stays down at least this long, sampled all the while
 SEQ_WELL_INTO_HUNDREDS = 300
-BACKLOG_EVENTS = 150_000  # a few seconds' catching up for the restarted process
+BACKLOG_EVENTS = 450_000  # catching up outlasts the page's reconnection (at most 3 s: layouts/wall.py)
 CATCH_UP_SECONDS = 45
 ENV = {"DP_PARTNER_RATE_LIMIT": "100000 per minute"}  # the feed below is one partner's 20 requests a second
 
