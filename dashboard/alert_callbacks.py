@@ -1,6 +1,6 @@
 """The alerts' callbacks on the managers' pages (docs/alerts.md): the strip on a vessel's or a
 box's page (its open alert; Acknowledge with a note, Resolve with a reason, in the manager's
-name) and the board at /alerts, read again every few seconds."""
+name) and the board at /alerts, read again when its socket room says an alert changed."""
 
 from __future__ import annotations
 
@@ -24,8 +24,7 @@ STRIP_OUTPUTS = 9
 # The frame lists /alerts only for those who may open it (dashboard/pages.py asks `may_open`).
 MANAGERS_ONLY = """function (subject) {
   var manager = document.querySelector('.manager-nav a[href^="/alerts"]') !== null;
-  if (!subject || !manager) { return [window.dash_clientside.no_update, true]; }
-  return [subject, false];
+  return subject && manager ? subject : window.dash_clientside.no_update;
 }"""
 
 
@@ -50,9 +49,9 @@ def act(action: str | None, alert_id: str | None, note: str | None, reason: str 
         return text("alert_refused", lang, why=str(refused)), True
 
 
-def on_strip(subject: dict | None, _ack, _resolve, _tick, note: str | None, reason: str | None, current: str | None):
-    """On the page's first draw, on each button and every few seconds: the subject's open alert,
-    after the action."""
+def on_strip(subject: dict | None, _ack, _resolve, note: str | None, reason: str | None, current: str | None):
+    """On the page's first draw and on each button: the subject's open alert, after the action
+    (an alert someone else took meanwhile: the button says by whom)."""
     if not subject or g.credential.kind is not Kind.MANAGER:
         return (True,) + (no_update,) * (STRIP_OUTPUTS - 1)
     lang = subject["lang"]
@@ -71,15 +70,13 @@ def refresh_board(_tick, search: str | None):
 
 
 def register(app: Dash) -> None:
-    app.clientside_callback(MANAGERS_ONLY, Output(ids.ALERT_GATE, "data"), Output(ids.ALERT_TICK, "disabled"),
-                            Input(ids.ALERT_SUBJECT, "data"))
+    app.clientside_callback(MANAGERS_ONLY, Output(ids.ALERT_GATE, "data"), Input(ids.ALERT_SUBJECT, "data"))
     app.callback(Output(ids.ALERT_STRIP, "hidden"), Output(ids.ALERT_STRIP, "className"),
                  Output(ids.ALERT_STATUS, "children"), Output(ids.ALERT_MESSAGE, "children"),
                  Output(ids.ALERT_MESSAGE, "className"), Output(ids.ALERT_CURRENT, "data"),
                  Output(ids.ALERT_ACK, "disabled"), Output(ids.ALERT_NOTE, "value"), Output(ids.ALERT_REASON, "value"),
                  Input(ids.ALERT_GATE, "data"), Input(ids.ALERT_ACK, "n_clicks"), Input(ids.ALERT_RESOLVE, "n_clicks"),
-                 Input(ids.ALERT_TICK, "n_intervals"),
                  State(ids.ALERT_NOTE, "value"), State(ids.ALERT_REASON, "value"),
                  State(ids.ALERT_CURRENT, "data"), prevent_initial_call=True)(on_strip)
-    app.callback(Output(ids.ALERTS_GRID, "rowData"), Input(ids.ALERTS_REFRESH, "n_intervals"),
+    app.callback(Output(ids.ALERTS_GRID, "rowData"), Input(ids.ALERTS_SOCKET, "data-refresh"),
                  State(ids.URL, "search"), prevent_initial_call=True)(refresh_board)

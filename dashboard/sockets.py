@@ -1,9 +1,10 @@
 """Socket.IO rooms: `wall:<lang>` for the walls (dashboard/emitter.py); for managers,
-`vessel:<imo>` with a vessel open and `page:vessels` / `page:feeds` with those lists open (an
-organisation's members: the vessel list and the vessels they see; the notices carry no data). A room
-hears "refresh" when what its page shows changed (looked at every LIVE_SECONDS; a vessel's room
-when that call or one of its boxes changed, a list's when the state did, at most every
-PAGE_SECONDS), and once a minute anyway, since times in stage move and rejects arrive."""
+`vessel:<imo>` with a vessel open and `page:vessels` / `page:feeds` / `page:alerts` with those
+lists open (an organisation's members: the vessel list and the vessels they see; the notices
+carry no data). A room hears "refresh" when what its page shows changed (looked at every
+LIVE_SECONDS; a vessel's room when that call or one of its boxes changed, the alerts' when an
+alert did, a list's when the state did, at most every PAGE_SECONDS), and once a minute anyway,
+since times in stage move and rejects arrive."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from feeds.identifiers import check_imo
 log = logging.getLogger(__name__)
 
 LIVE_SECONDS, PAGE_SECONDS, ANYWAY_SECONDS = 2.0, 10.0, 60.0
-PAGES = ("vessels", "feeds")  # the list pages with a room of their own
+PAGES = ("vessels", "feeds", "alerts")  # the list pages with a room of their own
 
 
 class ManagerRooms:
@@ -57,6 +58,8 @@ class ManagerRooms:
         """What changes when the room's page would show something else: for a vessel, an event
         of the call or of any of its boxes; for a list, any event."""
         state = self.svc.store.state
+        if room == "page:alerts":  # the alerts change with people's acknowledgements, not events
+            return self.svc.alerts.version()
         if room.startswith("page:"):
             return state.version
         imo = room.partition(":")[2]
@@ -103,7 +106,7 @@ def may_join(svc, credential, room: str) -> bool:
     (a vessel it does not see is refused exactly as an unknown one)."""
     if credential.kind is Kind.MANAGER:
         return True
-    if credential.kind is not Kind.MEMBER or room == "page:feeds":
+    if credential.kind is not Kind.MEMBER or room in ("page:feeds", "page:alerts"):
         return False
     if room == "page:vessels":
         return True

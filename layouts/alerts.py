@@ -8,13 +8,12 @@ from datetime import datetime
 
 import dash_ag_grid as dag
 from dash import dcc, html
+from dash_socketio import DashSocketIO
 
 from layouts import ids
 from layouts.i18n import duration, stamp, text
 from layouts.manager import GRID_THEME, page_title
 
-BOARD_REFRESH_MS = 5000  # the board reads the open alerts again this often
-STRIP_REFRESH_MS = 10000  # a strip looks again: an alert raised, taken or resolved meanwhile
 
 
 # -- the strip on /vessels/<imo> and /containers/<n> --------------------------------------------
@@ -35,7 +34,6 @@ def alert_strip(subject: dict, lang: str) -> html.Section:
         html.Div(id=ids.ALERT_MESSAGE, className="alert-message", role="status"),
         dcc.Store(id=ids.ALERT_SUBJECT, data={**subject, "lang": lang}),
         dcc.Store(id=ids.ALERT_CURRENT), dcc.Store(id=ids.ALERT_GATE),
-        dcc.Interval(id=ids.ALERT_TICK, interval=STRIP_REFRESH_MS, disabled=True),  # managers' pages turn it on
     ])
 
 
@@ -99,4 +97,5 @@ def alerts_page(alerts: list[dict], now: float, lang: str) -> html.Div:
     hint = None if alerts else html.P(text("alerts_none", lang), className="hint")
     return html.Div(className="alerts-page", children=[
         page_title(text("alerts_title", lang), export, hint), html.Section(grid, className="panel"),
-        dcc.Interval(id=ids.ALERTS_REFRESH, interval=BOARD_REFRESH_MS)])
+        # the board's socket room says when an alert changed (dashboard/sockets.py), and once a minute
+        DashSocketIO(id=ids.ALERTS_SOCKET, eventNames=["refresh"], options={"query": {"page": "alerts"}})])

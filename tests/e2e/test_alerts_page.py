@@ -60,6 +60,13 @@ def test_a_manager_acknowledges_on_the_vessel_page_and_the_wall_shows_the_owner_
         assert "acknowledged" in row.inner_text() and MANAGER in row.inner_text()
         screenshot(page, "alerts-board-en")
         assert page.locator("#alerts-csv").get_attribute("href").startswith("/api/v1/alerts/history.csv")
+        # resolved elsewhere while the board is open: its socket room says so, the row goes, no reload
+        alert_id = row.get_attribute("row-id")
+        page.wait_for_timeout(3000)  # past the refresh every room gets once after a page joins it
+        answer = page.request.post(f"{drilled.base}/api/v1/alerts/{alert_id}/resolve", data={"reason": "paper release"},
+                                   headers={"Origin": drilled.base})
+        assert answer.status == 200, answer.text()
+        page.locator(f'#alerts-grid .ag-row[row-id="{alert_id}"]').wait_for(state="detached", timeout=15_000)
         assert page.console_errors == []
     finally:
         wall_context.close()
