@@ -13,6 +13,7 @@ from dashboard.config import Config
 from feeds.embedded import EmbeddedRedis
 from tests.browser import browser, page  # noqa: F401  (fixtures: one browser for the whole run)
 from tests.helpers import ACCESS_CONFIG, PARTNER_KEYS, log_in
+from tests.notify_receivers import http, smtp  # noqa: F401  (fixtures: the channels' local receivers)
 from tests.process import start_service  # noqa: F401  (a fixture for every test)
 
 

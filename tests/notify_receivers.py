@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from feeds.embedded import free_port
@@ -154,3 +155,19 @@ class SmtpReceiver:
 
     def stop(self) -> None:
         self.controller.stop()
+
+
+@pytest.fixture
+def http():
+    """A running HttpReceiver (webhook and robots), stopped after the test."""
+    receiver = HttpReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def smtp():
+    """A running SmtpReceiver, stopped after the test."""
+    receiver = SmtpReceiver().start()
+    yield receiver
+    receiver.stop()

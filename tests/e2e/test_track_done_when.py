@@ -23,25 +23,10 @@ from tests.helpers import auth, container_number, wait_for
 from tests.integration.notify_scenario import (DING_SECRET, FLEET_BOX, OTHER_BOX, PASSWORD, WEBHOOK_SECRET,
                                                add_channels_on, add_people, dingtalk_sign, discharge, release,
                                                webhook_signature)
-from tests.notify_receivers import HttpReceiver, SmtpReceiver
 
 SECOND_FLEET_BOX = container_number(13, owner="FLT")
 MAILBOX = "ops@fleet.example"
 CHANNEL_PATHS = {"webhook": "/fleet/hook", "wecom": "/fleet/cgi-bin/webhook/send", "dingtalk": "/fleet/robot/send"}
-
-
-@pytest.fixture
-def http():
-    receiver = HttpReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def smtp():
-    receiver = SmtpReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture

@@ -13,21 +13,6 @@ from tests.helpers import wait_for
 from tests.integration.notify_scenario import (DING_SECRET, EMMA, FLEET_BOX, OTHER_BOX, VOYAGE, WEBHOOK_SECRET,
                                                add_channels, add_people, applied, at, dingtalk_sign, discharge,
                                                member, notice_ids, post, release, webhook_signature)
-from tests.notify_receivers import HttpReceiver, SmtpReceiver
-
-
-@pytest.fixture
-def http():
-    receiver = HttpReceiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def smtp():
-    receiver = SmtpReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture

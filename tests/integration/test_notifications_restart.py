@@ -19,17 +19,9 @@ from feeds.publisher import Publisher
 from feeds.subscriptions import CallbackPolicy
 from tests.helpers import container_number, wait_for
 from tests.integration.notify_scenario import WEBHOOK_SECRET, discharge, release
-from tests.notify_receivers import HttpReceiver
 
 BOXES = 30  # two notices each: released, ready for pickup
 ENV = {"DP_CALLBACK_HOSTS": "127.0.0.1", "DP_NOTIFY_RETRY_MS": "100", "DP_NOTIFY_LOG_SIZE": "5000"}
-
-
-@pytest.fixture
-def http():
-    receiver = HttpReceiver().start()
-    yield receiver
-    receiver.stop()
 
 
 @pytest.fixture
