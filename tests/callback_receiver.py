@@ -10,7 +10,9 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.local_server import LocalHttpServer
 
 
 @dataclass
@@ -27,10 +29,12 @@ def signature_of(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(base64.b64decode(secret), body, hashlib.sha256).hexdigest()
 
 
-class CallbackReceiver:
+class CallbackReceiver(LocalHttpServer):
     """`secrets[subscription id]` is the secret a delivery must be signed with; `answers[path]`
     the status to give (204 otherwise), `failures[path]` how many more times to give 500 first;
     `delay` seconds it takes to answer each."""
+
+    thread_name = "callback-receiver"
 
     def __init__(self):
         self.secrets: dict[str, str] = {}
@@ -40,23 +44,10 @@ class CallbackReceiver:
         self.deliveries: list[Delivery] = []
         self.refused: list[tuple[str, str]] = []  # (path, why): bad signatures, unknown ids
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self._thread: threading.Thread | None = None
+        super().__init__(self._handler())
 
     def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def start(self) -> "CallbackReceiver":
-        self._thread = threading.Thread(target=self.server.serve_forever, name="callback-receiver", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        if self._thread:
-            self._thread.join(5)
+        return super().url(path)
 
     def events(self, subscription: str) -> list[dict]:
         """Every event accepted for `subscription`, in the order they came."""

@@ -10,13 +10,14 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from feeds.embedded import free_port
+from tests.local_server import LocalHttpServer
 
 
 @dataclass
@@ -31,11 +32,13 @@ class Received:
         return json.loads(self.body)
 
 
-class HttpReceiver:
+class HttpReceiver(LocalHttpServer):
     """`answers[path]` = (status, JSON body) to give (200, {"errcode": 0} otherwise);
     `failures[path]` = how many times to give `failure[path]` (500 by default) first;
     `delay` seconds before each answer. Only answered 2xx requests (with a robot's errcode 0)
     count as `delivered`."""
+
+    thread_name = "notify-receiver"
 
     def __init__(self):
         self.answers: dict[str, tuple[int, dict]] = {}
@@ -46,23 +49,7 @@ class HttpReceiver:
         self.delivered: list[Received] = []
         self.in_flight = 0  # requests come in and not yet answered
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-
-    def start(self) -> "HttpReceiver":
-        self._thread = threading.Thread(target=self.server.serve_forever, name="notify-receiver", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        if self._thread:
-            self._thread.join(5)
+        super().__init__(self._handler())
 
     def at(self, path: str, delivered: bool = True) -> list[Received]:
         with self.lock:
