@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from dashboard.api.ingest import json_response
+from dashboard.notify.metrics import NotifyCollector
 from dashboard.runtime import current_runtime
 from dashboard.state.timeline import iso
 from feeds.redis_client import STORE_ERRORS
@@ -121,4 +122,6 @@ def metrics() -> Response:
 def metrics_registry(svc) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(HealthCollector(svc))
+    # the notifier's figures, while this replica's notifier runs (docs/notifications.md)
+    registry.register(NotifyCollector(lambda: svc.notifier.metrics if svc.notifier else None))
     return registry

@@ -8,14 +8,12 @@ what does not exist. `org:*` watches everything the member's organisation is a p
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 
 from dashboard.api.ingest import error_response, json_response, service
 from dashboard.notify.audience import may_watch
 from dashboard.notify.live import MAX_PAGE, live_notices
-from dashboard.notify.metrics import NotifyCollector
 from dashboard.notify.watches import WatchError, WatchStore, watch_key, watch_store
-from dashboard.runtime import EXTENSION
 from feeds.consumer import parse_id
 
 bp = Blueprint("watches", __name__)
@@ -92,15 +90,3 @@ def notices() -> Response:
         except (ValueError, IndexError):
             return error_response(400, "bad_request", "after is a notice's `seq`, such as 1764661234567-0")
     return json_response({"notices": live_notices(service()).after(_user(), after, MAX_PAGE)}, 200)
-
-
-@bp.before_app_request
-def _register_metrics() -> None:
-    """The notifier's figures on the service's /metrics, registered once per app (its registry is
-    made after the blueprints are registered)."""
-    runtime = current_app.extensions.get(EXTENSION)
-    if runtime is None or getattr(runtime, "notify_metrics_registered", False):
-        return
-    runtime.notify_metrics_registered = True
-    svc = runtime.svc
-    runtime.metrics.register(NotifyCollector(lambda: svc.notifier.metrics if svc.notifier else None))
